@@ -1,0 +1,143 @@
+"""The typed values that pass from one pipeline stage to the next.
+
+Reading the pipeline left to right::
+
+    readers / demo  ->  Dataset
+    sequences       ->  Sequences        (one "sentence" per user, or per movie)
+    movie_vectors   ->  WordVectors      (gensim Word2Vec over the sentences)
+    user_vectors    ->  SentenceVectors  (SIF / uSIF / mean over the sentences)
+    neighbours      ->  Neighbours       (top-k cosine)
+    projector       ->  {relative path: bytes}
+    site            ->  {relative path: bytes}
+    output          ->  the files on disk, swapped in atomically
+
+Every value is a frozen dataclass of numpy arrays and plain Python values, so a
+stage can be fed a precomputed upstream result (tests inject fixed vectors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Movies:
+    """The item catalogue: one row per movie, aligned arrays.
+
+    ``ids`` are strings exactly as they appear in the files (``"0114709"``
+    keeps its zeros).  ``years`` is 0 where unknown.  ``genres`` holds a tuple
+    of genre names per movie (empty when unknown).  ``links`` maps a link kind
+    (``"imdb"``, ``"tmdb"``) to an array of ids, ``""`` where missing.
+    """
+
+    ids: np.ndarray
+    titles: np.ndarray
+    years: np.ndarray
+    genres: tuple[tuple[str, ...], ...]
+    links: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Users:
+    """Optional user attributes (ml-100k ``u.user``: age, gender, occupation).
+
+    ``attributes`` maps a column name to a string array aligned with ``ids``.
+    """
+
+    ids: np.ndarray
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """The ratings log as integer codes, in file order.
+
+    ``user`` and ``item`` index into ``user_ids`` and ``item_ids`` (string
+    vocabularies).  ``rating`` and ``timestamp`` are ``None`` when the log has
+    no such column.  Row order is the file's order, which breaks timestamp ties.
+    """
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray | None
+    timestamp: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.user)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything read from the input, before any modelling.
+
+    ``movies`` covers every item in ``interactions`` (items missing from the
+    movies file get a placeholder title).  ``notes`` are the counted warnings
+    produced while reading (skipped rows, duplicates, ...), one line each.
+    """
+
+    name: str
+    source: str
+    interactions: Interactions
+    movies: Movies
+    users: Users | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Sentences in CSR form: sentence ``s`` is ``tokens[indptr[s]:indptr[s+1]]``.
+
+    ``tokens`` index into ``token_ids``; ``sentence_ids`` names each sentence.
+    In the default orientation a sentence is a user and tokens are movies.
+    """
+
+    sentence_ids: np.ndarray
+    token_ids: np.ndarray
+    indptr: np.ndarray
+    tokens: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sentence_ids)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def token_counts(self) -> np.ndarray:
+        return np.bincount(self.tokens, minlength=len(self.token_ids))
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """Word2Vec input vectors (and output vectors ``syn1neg``) per token id."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    output_vectors: np.ndarray | None = None
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """One vector per sentence (SIF / uSIF / mean)."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    method: str = "sif"
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Top-k cosine neighbours: ``indices[i]`` are row indices, best first."""
+
+    indices: np.ndarray
+    scores: np.ndarray
