@@ -1,0 +1,24 @@
+"""reelspace: ratings logs -> Word2Vec movie vectors + SIF user vectors -> a static site.
+
+The pipeline, one module per stage (see ``values.py`` for the values between them)::
+
+    sources / readers / demo / datasets  ->  Dataset
+    sequences                            ->  Sequences
+    movie_vectors                        ->  WordVectors
+    user_vectors                         ->  SentenceVectors
+    neighbours                           ->  Neighbours
+    projector / sprite                   ->  projector bundle files
+    site                                 ->  pages
+    output (+ validate)                  ->  the site on disk
+
+``pipeline.build`` runs them in order; ``cli.main`` is the command line.
+"""
+
+__version__ = "0.1.0"
+
+
+def build(config, **precomputed):
+    """Run the whole pipeline (see ``embedder.pipeline.build``)."""
+    from .pipeline import build as run
+
+    return run(config, **precomputed)

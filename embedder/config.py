@@ -1,0 +1,222 @@
+"""The build's settings: one typed, validated value made from the command line.
+
+This is the only module that reads the outside world's settings (the
+environment: ``REELSPACE_DATA``, ``REELSPACE_MIRROR``); everything below it
+receives plain values.  All problems are collected and reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+from .datasets import default_cache_dir
+from .errors import ConfigError
+from .movie_vectors import Word2VecParams
+from .readers import ReadSpec
+from .sequences import SequenceParams
+from .site import DEFAULT_TEMPLATES
+from .user_vectors import METHODS
+
+#: What ``python build.py`` builds when no data is named.
+DEFAULT_DATASET = "ml-latest-small"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the ratings come from.
+
+    Exactly one of ``dataset`` (a known name or ``"demo"``) and ``ratings`` (a
+    path) is set.  ``fallback_to_demo`` is true only for the default run, where
+    an offline machine should still get a working site.
+    """
+
+    dataset: str | None
+    ratings: Path | None
+    read: ReadSpec
+    strict: bool
+    cache_dir: Path
+    mirror: str | None
+    fallback_to_demo: bool
+    demo_seed: int = 0
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the site looks like and where it goes."""
+
+    out_dir: Path
+    base_url: str | None
+    posters: Path | None
+    neighbours: int
+    sprite_tile: int
+    template_dir: Path
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything one build needs."""
+
+    data: DataConfig
+    sequences: SequenceParams
+    word2vec: Word2VecParams
+    sentence_method: str
+    sif_alpha: float
+    site: SiteConfig
+    deterministic: bool
+    progress: bool
+
+
+def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
+    """Turn parsed command-line arguments into a validated ``BuildConfig``."""
+    problems: list[str] = []
+    data = _data_config(args, env, known_datasets, problems)
+    sequences = SequenceParams(
+        orientation=args.orientation,
+        min_rating=args.min_rating,
+        min_count=args.min_count,
+        min_length=args.min_length,
+    )
+    word2vec = Word2VecParams(
+        vector_size=args.vector_size,
+        window=args.window,
+        epochs=args.epochs,
+        negative=args.negative,
+        ns_exponent=args.ns_exponent,
+        sample=args.sample,
+        alpha=args.alpha,
+        shuffle=args.order == "shuffle",
+        seed=args.seed,
+        workers=1 if args.deterministic else args.workers,
+    )
+    site = SiteConfig(
+        out_dir=Path(args.out),
+        base_url=_base_url(args.base_url, problems),
+        posters=Path(args.posters) if args.posters else None,
+        neighbours=args.neighbours,
+        sprite_tile=args.sprite_tile,
+        template_dir=DEFAULT_TEMPLATES,
+    )
+    _check_numbers(args, problems)
+    _check_paths(site, data, problems)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return BuildConfig(
+        data=data,
+        sequences=sequences,
+        word2vec=word2vec,
+        sentence_method=args.user_vectors,
+        sif_alpha=args.sif_alpha,
+        site=site,
+        deterministic=args.deterministic,
+        progress=not args.quiet,
+    )
+
+
+def _data_config(args, env, known_datasets, problems) -> DataConfig:
+    if args.dataset and args.ratings:
+        problems.append("--dataset and --ratings name two different inputs: pass one")
+    if args.dataset and args.dataset != "demo" and args.dataset not in known_datasets:
+        problems.append(f"unknown --dataset {args.dataset!r} (known: demo, {', '.join(sorted(known_datasets))})")
+    generic = any(v is not None for v in (args.sep, args.columns, args.movies))
+    if generic and not args.ratings:
+        problems.append("--sep, --columns and --movies describe a --ratings file: pass --ratings too")
+    read = ReadSpec(
+        sep=_unescape(args.sep),
+        columns=_roles(args.columns, "--columns", problems),
+        header=args.header,
+        encoding=args.encoding,
+        movies=args.movies,
+        movies_sep=_unescape(args.movies_sep),
+        movies_columns=_roles(args.movies_columns, "--movies-columns", problems),
+        movies_header=args.movies_header,
+        movies_encoding=args.movies_encoding,
+    )
+    nothing_named = not args.dataset and not args.ratings
+    return DataConfig(
+        dataset=DEFAULT_DATASET if nothing_named else args.dataset,
+        ratings=Path(args.ratings) if args.ratings else None,
+        read=read,
+        strict=args.strict,
+        cache_dir=default_cache_dir(env),
+        mirror=env.get("REELSPACE_MIRROR") or None,
+        fallback_to_demo=nothing_named,
+    )
+
+
+def _unescape(sep: str | None) -> str | None:
+    """Let ``--sep '\\t'`` mean a tab, as users type it in a shell."""
+    if sep is None:
+        return None
+    return {"\\t": "\t", "tab": "\t", "TAB": "\t", "\\|": "|"}.get(sep, sep)
+
+
+def _roles(text: str | None, flag: str, problems: list[str]) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    roles = tuple(part.strip() for part in text.split(","))
+    if any(not role for role in roles):
+        problems.append(f"{flag} {text!r} has an empty role (use - to skip a column)")
+    return roles
+
+
+def _base_url(url: str | None, problems: list[str]) -> str | None:
+    if url is None:
+        return None
+    if not url.startswith("https://"):
+        problems.append(
+            f"--base-url must be an https:// URL (projector.tensorflow.org is https and cannot load http data), got {url!r}"
+        )
+        return None
+    return url if url.endswith("/") else url + "/"
+
+
+_LIMITS = {
+    "vector_size": (2, 4096),
+    "window": (1, 10_000),
+    "epochs": (1, 10_000),
+    "negative": (1, 100),
+    "workers": (1, 256),
+    "min_count": (1, None),
+    "min_length": (1, None),
+    "neighbours": (1, 100),
+    "sprite_tile": (8, 256),
+}
+
+
+def _check_numbers(args, problems: list[str]) -> None:
+    for name, (low, high) in _LIMITS.items():
+        value = getattr(args, name)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            problems.append(f"--{name.replace('_', '-')} must be {bound}, got {value}")
+    if not 0 <= args.sample < 1:
+        problems.append(f"--sample must be in [0, 1), got {args.sample}")
+    if not 0 < args.alpha < 1:
+        problems.append(f"--alpha must be in (0, 1), got {args.alpha}")
+    if not -2 <= args.ns_exponent <= 2:
+        problems.append(f"--ns-exponent must be between -2 and 2, got {args.ns_exponent}")
+    if args.sif_alpha <= 0:
+        problems.append(f"--sif-alpha must be positive, got {args.sif_alpha}")
+    if args.user_vectors not in METHODS:
+        problems.append(f"--user-vectors must be one of {', '.join(METHODS)}")
+
+
+def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> None:
+    out = site.out_dir.resolve()
+    protected = [site.template_dir.resolve(), site.template_dir.resolve().parent]
+    if data.ratings is not None:
+        ratings = data.ratings.resolve()
+        protected.append(ratings if ratings.is_dir() else ratings.parent)
+    for path in protected:
+        if out == path or out in path.parents:
+            problems.append(f"--out {site.out_dir} would replace {path}, which holds sources or data: choose another folder")
+            break
+    if site.posters is not None and not site.posters.is_dir():
+        problems.append(f"--posters {site.posters} is not a directory")
+
+
+def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
+    """A copy of ``config`` writing elsewhere (benchmarks, tests)."""
+    return replace(config, site=replace(config.site, out_dir=Path(out_dir)))

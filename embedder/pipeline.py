@@ -1,0 +1,370 @@
+"""BuildConfig -> a site on disk: the stages in order, timed, with progress.
+
+Each stage is a function from values to values (see ``values.py``); this
+module only wires them together.  ``build`` accepts precomputed stage results
+(``dataset``, ``words``, ``sentences``) so tests can inject fixed vectors and
+skip training.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from .config import BuildConfig
+from .neighbours import nearest
+from .output import SiteFiles, check_target, write_site
+from .sequences import SequenceReport, make_sequences
+from .site import EmbeddingCard, IndexContext, human_size, render_site
+from .user_vectors import sentence_vectors
+from .values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
+
+#: The folder of the site that holds the Embedding Projector bundle.
+PROJECTOR_FOLDER = "projector"
+NEIGHBOURS_FILE = "data/neighbours.json"
+
+STAGES = ("read", "sentences", "word2vec", "user vectors", "neighbours", "sprite", "projector files", "site", "write")
+
+
+@dataclass
+class Side:
+    """One embedding as shown on the site: which catalogue rows, which vectors."""
+
+    slug: str
+    name: str
+    how: str
+    ids: np.ndarray
+    vectors: np.ndarray
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary line and the benchmark."""
+
+    dataset: str
+    out_dir: str
+    ratings: int
+    users: int
+    movies: int
+    shapes: dict[str, tuple[int, int]]
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    site_bytes: int = 0
+    projector_link: str | None = None
+
+    def summary(self) -> str:
+        """A few lines for the terminal: counts, timings, where the site is and how to open it."""
+        total = sum(self.timings.values())
+        lines = [
+            f"reelspace: built {self.dataset} into {self.out_dir}/ in {total:.1f} s ({human_size(self.site_bytes)})",
+            f"  {self.ratings:,} ratings, {self.users:,} users, {self.movies:,} movies",
+        ]
+        lines += [f"  {name}: {n:,} x {d}" for name, (n, d) in self.shapes.items()]
+        lines.append("  " + " · ".join(f"{stage} {seconds:.1f}s" for stage, seconds in self.timings.items()))
+        lines.append(f"  open it:  python -m http.server -d {self.out_dir}   then http://localhost:8000/")
+        if self.projector_link:
+            lines.append(f"  share it: publish {self.out_dir}/ at the --base-url, then {self.projector_link}")
+        else:
+            lines.append("  share it: rebuild with --base-url https://USER.github.io/REPO/ for an Embedding Projector link")
+        return "\n".join(lines)
+
+
+class _Stages:
+    """Times each stage and shows one overall progress bar."""
+
+    def __init__(self, progress: bool):
+        self.timings: dict[str, float] = {}
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=len(STAGES), desc="build", unit="stage", leave=False, file=sys.stderr)
+
+    @contextmanager
+    def stage(self, name: str):
+        if self._bar is not None:
+            self._bar.set_postfix_str(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+
+
+def build(
+    config: BuildConfig,
+    *,
+    dataset: Dataset | None = None,
+    words: WordVectors | None = None,
+    sentences: SentenceVectors | None = None,
+    warn=None,
+) -> BuildReport:
+    """Run the whole pipeline and swap the new site into ``config.site.out_dir``."""
+    warn = warn or (lambda message: print(message, file=sys.stderr))
+    check_target(config.site.out_dir)  # fail before training, not after
+    stages = _Stages(config.progress)
+    try:
+        with stages.stage("read"):
+            if dataset is None:
+                from .sources import load_dataset
+
+                dataset = load_dataset(config.data, progress=config.progress, warn=warn)
+            for note in dataset.notes:
+                warn(f"note: {note}")
+        with stages.stage("sentences"):
+            sequences, seq_report = make_sequences(dataset.interactions, config.sequences)
+        with stages.stage("word2vec"):
+            if words is None:
+                from .movie_vectors import train_word_vectors
+
+                words = train_word_vectors(sequences, config.word2vec, progress=config.progress)
+        with stages.stage("user vectors"):
+            if sentences is None:
+                sentences = sentence_vectors(sequences, words, config.sentence_method, alpha=config.sif_alpha)
+        movies_side, users_side = _sides(config, words, sentences)
+        with stages.stage("neighbours"):
+            neighbours = nearest(movies_side.vectors, config.site.neighbours)
+        files = SiteFiles()
+        projector = _projector_files(config, dataset, movies_side, users_side, stages, warn)
+        files.update(projector)
+        with stages.stage("site"):
+            files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours))
+            context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files)
+            files.update(render_site(context, config.site.template_dir))
+        with stages.stage("write"):
+            from .validate import validate_projector
+
+            write_site(files, config.site.out_dir, validate=lambda root: validate_projector(root, PROJECTOR_FOLDER))
+    finally:
+        stages.close()
+    return BuildReport(
+        dataset=dataset.name,
+        out_dir=str(config.site.out_dir),
+        ratings=len(dataset.interactions),
+        users=len(dataset.interactions.user_ids),
+        movies=len(dataset.movies),
+        shapes={movies_side.name: movies_side.vectors.shape, users_side.name: users_side.vectors.shape},
+        timings=stages.timings,
+        notes=dataset.notes,
+        site_bytes=files.total_bytes(),
+        projector_link=context.projector_link,
+    )
+
+
+def _sides(config: BuildConfig, words: WordVectors, sentences: SentenceVectors) -> tuple[Side, Side]:
+    """Which vectors are the movies and which the users, by orientation."""
+    method = {"sif": "SIF", "usif": "uSIF", "mean": "mean"}[sentences.method]
+    if config.sequences.orientation == "users":
+        movies = Side("movies", "movies · word2vec", "Word2Vec (skip-gram) over users' time-ordered ratings", words.ids, words.vectors)
+        users = Side("users", f"users · {method}", f"{method} over each user's rated movies", sentences.ids, sentences.vectors)
+    else:
+        movies = Side("movies", f"movies · {method}", f"{method} over each movie's audience", sentences.ids, sentences.vectors)
+        users = Side("users", "users · word2vec", "Word2Vec (skip-gram) over each movie's audience", words.ids, words.vectors)
+    return movies, users
+
+
+def _catalogue_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return pd.Index(dataset.movies.ids).get_indexer(ids)
+
+
+def _movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rating count and mean rating per catalogue row."""
+    inter = dataset.interactions
+    counts = np.bincount(inter.item, minlength=len(dataset.movies))
+    if inter.rating is None:
+        return counts, None
+    sums = np.bincount(inter.item, weights=inter.rating, minlength=len(dataset.movies))
+    return counts, sums / np.maximum(counts, 1)
+
+
+def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
+    """Rating count, mean rating and most-rated primary genre of the given users.
+
+    ``primary`` is each catalogue movie's primary genre (the projector's
+    <= 10-category ``genre`` column), so users are coloured the same way.
+    """
+    inter = dataset.interactions
+    n_users = len(inter.user_ids)
+    counts = np.bincount(inter.user, minlength=n_users)
+    mean = None
+    if inter.rating is not None:
+        mean = (np.bincount(inter.user, weights=inter.rating, minlength=n_users) / np.maximum(counts, 1))[user_rows]
+    names, genre_of_movie = np.unique(primary.astype(str), return_inverse=True)
+    pair = inter.user.astype(np.int64) * len(names) + genre_of_movie[inter.item]
+    table = np.bincount(pair, minlength=n_users * len(names)).reshape(n_users, len(names))
+    top = names[table.argmax(axis=1)][user_rows]
+    return counts[user_rows], mean, top
+
+
+def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn) -> dict[str, bytes]:
+    from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
+    from .sprite import find_posters, make_sprite, tile_size
+
+    rows = _catalogue_rows(dataset, movies.ids)
+    counts, mean = _movie_stats(dataset)
+    with stages.stage("sprite"):
+        posters = None
+        if config.site.posters is not None:
+            posters = find_posters(config.site.posters, dataset.movies.ids[rows], {k: v[rows] for k, v in dataset.movies.links.items()})
+        primary = primary_genres(dataset.movies)
+        tile = tile_size(len(rows), config.site.sprite_tile)
+        sprite = make_sprite(dataset.movies.titles[rows], primary[rows], tile=tile, posters=posters)
+        if sprite.poster_failures:
+            warn(f"warning: {sprite.poster_failures} poster images could not be read; generated thumbnails used instead")
+    with stages.stage("projector files"):
+        movie_embedding = Embedding(
+            name=movies.name,
+            slug=movies.slug,
+            vectors=movies.vectors,
+            metadata=movie_metadata(dataset.movies, rows, counts[rows], None if mean is None else mean[rows]),
+            sprite=sprite.png,
+            sprite_tile=sprite.tile,
+        )
+        user_rows = _user_rows(dataset, users.ids)
+        n, user_mean, top = _user_stats(dataset, user_rows, primary)
+        user_embedding = Embedding(
+            name=users.name,
+            slug=users.slug,
+            vectors=users.vectors,
+            metadata=user_metadata(users.ids, n, user_mean, top, dataset.users),
+        )
+        return projector_files([movie_embedding, user_embedding], folder=PROJECTOR_FOLDER, base_url=config.site.base_url)
+
+
+def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return pd.Index(dataset.interactions.user_ids).get_indexer(ids)
+
+
+def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours) -> bytes:
+    """Every movie's top-k list, compact: indices into ``ids``, scores to 3 decimals."""
+    rows = _catalogue_rows(dataset, movies.ids)
+    doc = {
+        "k": int(neighbours.indices.shape[1]),
+        "ids": movies.ids.tolist(),
+        "titles": dataset.movies.titles[rows].tolist(),
+        "neighbours": neighbours.indices.tolist(),
+        "scores": np.round(neighbours.scores.astype(np.float64), 3).tolist(),
+    }
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _examples(dataset: Dataset, movies: Side, neighbours: Neighbours, n: int = 6) -> list[dict]:
+    """The neighbour lists of the ``n`` most-rated movies."""
+    rows = _catalogue_rows(dataset, movies.ids)
+    counts, _ = _movie_stats(dataset)
+    best = np.lexsort((np.arange(len(rows)), -counts[rows]))[:n]
+    titles, genres = dataset.movies.titles, dataset.movies.genres
+    examples = []
+    for i in best.tolist():
+        examples.append({
+            "title": str(titles[rows[i]]),
+            "genres": " · ".join(genres[rows[i]]) or "no genres listed",
+            "neighbours": [
+                {"title": str(titles[rows[j]]), "score": float(s)}
+                for j, s in zip(neighbours.indices[i].tolist(), neighbours.scores[i].tolist())
+            ],
+        })
+    return examples
+
+
+def _period(dataset: Dataset) -> str | None:
+    ts = dataset.interactions.timestamp
+    if ts is None or len(ts) == 0:
+        return None
+    first, last = (time.strftime("%Y-%m-%d", time.gmtime(int(t))) for t in (ts.min(), ts.max()))
+    return f"{first} to {last}"
+
+
+def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceReport, movies: Side, users: Side, neighbours, files: SiteFiles) -> IndexContext:
+    from .projector import hosted_config_url, projector_link
+
+    folder = PROJECTOR_FOLDER
+    cards = [
+        EmbeddingCard(
+            name=side.name,
+            shape=tuple(side.vectors.shape),
+            how=side.how,
+            bytes=f"{folder}/{side.slug}.bytes",
+            tsv=f"{folder}/{side.slug}.tsv",
+            metadata=f"{folder}/{side.slug}_metadata.tsv",
+            sprite=f"{folder}/{side.slug}_sprite.png" if f"{folder}/{side.slug}_sprite.png" in files else None,
+        )
+        for side in (movies, users)
+    ]
+    by_users = config.sequences.orientation == "users"
+    method = {"sif": "SIF", "usif": "uSIF", "mean": "the plain mean"}[config.sentence_method]
+    settings = [("orientation", config.sequences.orientation), ("word order", "shuffled every epoch" if config.word2vec.shuffle else "time")]
+    settings += [(key, str(value)) for key, value in config.word2vec.settings().items() if key not in ("workers", "shuffle")]
+    settings += [
+        ("min rating", "keep all" if config.sequences.min_rating is None else str(config.sequences.min_rating)),
+        ("min count", str(config.sequences.min_count)),
+        ("min sentence length", str(config.sequences.min_length)),
+        ("sentence vectors", config.sentence_method + (f" (a={config.sif_alpha:g})" if config.sentence_method == "sif" else "")),
+        ("sentences", f"{len(sequences):,} ({seq_report.dropped_short_sentences:,} too short dropped)"),
+    ]
+    downloads = [
+        {"path": path, "what": _describe(path), "size": human_size(len(files[path]))}
+        for path, _ in files.items()
+        if path.startswith(folder + "/") or path.startswith("data/")
+    ]
+    return IndexContext(
+        page_title=f"{dataset.name} · reelspace",
+        dataset={
+            "name": dataset.name,
+            "ratings": len(dataset.interactions),
+            "users": len(dataset.interactions.user_ids),
+            "movies": len(dataset.movies),
+            "period": _period(dataset),
+            "notes": list(dataset.notes),
+            "citation": "MovieLens data: F. Maxwell Harper and Joseph A. Konstan, 2015, ACM TiiS." if dataset.name.startswith("ml-") else "",
+        },
+        orientation={
+            "word": "movie" if by_users else "user",
+            "sentence": "user" if by_users else "movie",
+            "sentence_method": method,
+        },
+        embeddings=cards,
+        examples=_examples(dataset, movies, neighbours),
+        settings=settings,
+        downloads=downloads,
+        neighbours_file=NEIGHBOURS_FILE,
+        projector_folder=folder,
+        projector_link=projector_link(config.site.base_url, folder) if config.site.base_url else None,
+        hosted_config=hosted_config_url(config.site.base_url, folder) if config.site.base_url else None,
+        build={"version": __version__},
+    )
+
+
+def _describe(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith(".bytes"):
+        return "vectors, little-endian float32, row-major"
+    if name.endswith("_metadata.tsv"):
+        return "metadata, one row per vector, with a header"
+    if name.endswith(".tsv"):
+        return "vectors as tab-separated text"
+    if name.endswith(".png"):
+        return "sprite: one thumbnail per movie"
+    if name == "projector_config.json":
+        return "projector config, relative paths (self-hosted projector)"
+    if name == "projector_config.hosted.json":
+        return "projector config, absolute URLs (projector.tensorflow.org)"
+    if name.endswith("_bookmarks.json"):
+        return "projector bookmarks"
+    if name == "neighbours.json":
+        return "top-k cosine neighbours of every movie"
+    return ""
