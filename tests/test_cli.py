@@ -186,3 +186,21 @@ def test_end_to_end_on_ml_latest_small(tmp_path, capsys):
     assert "100,837 ratings, 611 users" in stdout
     assert "users · SIF: 610 x 50" in stdout and "movies · word2vec: 9,724 x 50" in stdout
     assert run(["validate", str(out)])[0] == 0
+
+
+def test_posters_replace_generated_thumbnails(tmp_path):
+    from PIL import Image
+
+    posters = tmp_path / "posters"
+    posters.mkdir()
+    Image.new("RGB", (90, 120), (0, 255, 0)).save(posters / "1.jpg")  # demo movie id "1" is row 0
+    out = tmp_path / "site"
+    assert main(["--dataset", "demo", "--posters", str(posters), "--out", str(out), *FAST], env={}) == 0
+    sprite = Image.open(out / "projector" / "movies_sprite.png").convert("RGB")
+    r, g, b = sprite.getpixel((32, 32))  # centre of tile 0
+    assert g > 200 and r < 60 and b < 60
+
+
+def test_missing_posters_folder_is_a_config_error(tmp_path, capsys):
+    code, _, err = run(["--dataset", "demo", "--posters", str(tmp_path / "none"), "--out", str(tmp_path / "s")], capsys=capsys)
+    assert code == 1 and "--posters" in err
