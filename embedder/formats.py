@@ -1,8 +1,8 @@
-"""Delimited text tables: sniffing, numbered records, the ratings log, value parsing.
+"""Delimited text tables: sniffing, numbered records, value parsing.
 
 :mod:`embedder.readers` knows the MovieLens layouts; this module knows how any
-delimited file is split into rows and cells, and reads a ratings log with
-pyarrow while still locating every bad row by its line.  Line numbers are
+delimited file is split into rows and cells (:mod:`embedder.logs` reads the
+ratings log itself, fast, on top of it).  Line numbers are
 1-based physical lines of the file, header included, so that an error can
 point an editor at the exact place.  Problems are counted in a :class:`Tally`;
 :func:`settle` turns the tallies of one file into one note each, or, in strict
@@ -21,10 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from embedder.errors import ConfigError, DataError
-from embedder.values import Interactions
 
 SKIP = "-"
 
@@ -291,221 +289,6 @@ def _guess_roles(cells: list[str], header: bool, kind: Kind, path, line: int) ->
                     path=path, line=line, fix=f"pass {kind.flag} {','.join(kind.roles)} (- skips a column)")
 
 
-# --- the ratings log --------------------------------------------------------
-
-FIX_MALFORMED = "correct or delete the row, or drop --strict to skip malformed rows"
-
-
-def read_log(path, fmt: TableFormat, strict: bool) -> tuple[Interactions, np.ndarray | None, tuple[str, ...]]:
-    """Read a resolved ratings log: ``(interactions, line of each row or None, notes)``.
-
-    Three tiers, each only when the one before cannot vouch for every row:
-    a multithreaded pyarrow read with typed columns (clean files; lines are
-    ``None``, see :func:`row_lines`); a single-threaded pyarrow read that
-    reports the line of each bad row; the csv module, row by row (undecodable
-    bytes, quoted newlines).
-    """
-    source = _arrow_source(Path(path), fmt)
-    if source is not None:
-        interactions = _read_log_fast(source, fmt)
-        if interactions is not None:
-            return interactions, None, ()
-        located = _read_log_located(path, source, fmt, strict)
-        if located is not None:
-            return located
-    return _read_log_slowly(path, fmt, strict)
-
-
-def row_lines(path, fmt: TableFormat, lines: np.ndarray | None, rows: np.ndarray, total: int) -> np.ndarray:
-    """Physical line of each of ``rows`` among ``total`` rows read; ``lines`` as returned by :func:`read_log`."""
-    if lines is not None:
-        return lines[rows]
-    found = _data_lines(path, fmt.skip_lines)
-    if len(found) != total:
-        # Quoted newlines: only a real CSV parse knows where rows start.
-        found = np.fromiter((line for line, _ in data_records(path, fmt, Tally())), dtype=np.int64)
-    return found[rows]
-
-
-def encode(users, items, rating, timestamp) -> Interactions:
-    """Build Interactions from arrow string columns of user and item ids (codes in first-appearance order)."""
-    user_ids, user = _codes(users)
-    item_ids, item = _codes(items)
-    return Interactions(user_ids=user_ids, item_ids=item_ids, user=user, item=item, rating=rating,
-                        timestamp=timestamp)
-
-
-def _read_log_fast(source: tuple, fmt: TableFormat) -> Interactions | None:
-    """Parse the log with typed columns on all cores; None unless every row is clean."""
-    try:
-        table = _arrow_table(source, fmt, typed=True)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return None
-    rating = _numpy(table["rating"]) if "rating" in table.column_names else None
-    if rating is not None and not np.isfinite(rating).all():
-        return None
-    timestamp = _numpy(table["timestamp"]) if "timestamp" in table.column_names else None
-    interactions = encode(table["user"], table["item"], rating, timestamp)
-    if _blank(pa.array(interactions.user_ids, pa.string())).any() or \
-            _blank(pa.array(interactions.item_ids, pa.string())).any():
-        return None
-    return interactions
-
-
-def _read_log_located(path, source: tuple, fmt: TableFormat, strict: bool):
-    """Parse the log as text on one thread, where pyarrow numbers the rows it rejects; None if lines are unclear."""
-    rejected: list = []
-    try:
-        table = _arrow_table(source, fmt, typed=False, rejected=rejected)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return None
-    if any(row.number is None for row in rejected):
-        return None
-    # pyarrow numbers records (non-blank lines) after the skipped lines, which it counts too.
-    records = _data_lines(path, fmt.skip_lines)
-    if len(records) != table.num_rows + len(rejected):
-        return None  # quoted newlines or lone carriage returns: records and lines disagree
-    ordinals = np.array([row.number - fmt.skip_lines - 1 for row in rejected], dtype=np.int64)
-    malformed = Tally()
-    for row, line in zip(rejected, records[ordinals]):
-        malformed.add(int(line), f"expected {row.expected_columns} columns, found {row.actual_columns}")
-    lines = np.delete(records, ordinals)
-    return _finish(path, strict, table, lines, malformed, Tally())
-
-
-def _read_log_slowly(path, fmt: TableFormat, strict: bool):
-    """Read the log row by row with the csv module, to know the line of every row and problem."""
-    wanted = [(i, role) for i, role in enumerate(fmt.columns) if role != SKIP]
-    cells: dict[str, list[str]] = {role: [] for _, role in wanted}
-    lines: list[int] = []
-    malformed, undecodable = Tally(), Tally()
-    for line, row in data_records(path, fmt, undecodable):
-        if len(row) != len(fmt.columns):
-            malformed.add(line, f"expected {len(fmt.columns)} columns, found {len(row)}")
-            continue
-        lines.append(line)
-        for i, role in wanted:
-            cells[role].append(row[i])
-    columns = {role: pa.array(values, pa.string()) for role, values in cells.items()}
-    return _finish(path, strict, columns, np.asarray(lines, dtype=np.int64), malformed, undecodable)
-
-
-def _finish(path, strict: bool, columns, lines: np.ndarray, malformed: Tally, undecodable: Tally):
-    """Check the cells of rows that split correctly, report all problems, and encode the good rows."""
-    rating, timestamp, keep = _check_values(columns, lines, malformed)
-    notes = settle(path, strict, [
-        Check(undecodable, f"decoded {plural(undecodable.count, 'line')} with replacement characters",
-              "pass --encoding latin-1, or the file's real encoding", fix_in_note=True),
-        Check(malformed, f"skipped {plural(malformed.count, 'malformed row')}", FIX_MALFORMED)])
-    rows = pa.array(np.flatnonzero(keep))
-    interactions = encode(columns["user"].take(rows), columns["item"].take(rows),
-                          None if rating is None else rating[keep], None if timestamp is None else timestamp[keep])
-    return interactions, lines[keep], notes
-
-
-def _check_values(columns, lines: np.ndarray, malformed: Tally):
-    """Parse ratings and timestamps, find empty ids: ``(rating, timestamp, keep mask)``; bad rows go to the tally."""
-    names = columns.column_names if isinstance(columns, pa.Table) else list(columns)
-    problems = [(_blank(columns["user"]), lambda i: "empty user id"),
-                (_blank(columns["item"]), lambda i: "empty item id")]
-    rating = timestamp = None
-    if "rating" in names:
-        values, ok = parse_numbers(columns["rating"])
-        rating = values.astype(np.float32)
-        problems.append((~ok, lambda i: f"rating {columns['rating'][i].as_py()!r} is not a number"))
-    if "timestamp" in names:
-        timestamp, ok = parse_timestamps(columns["timestamp"])
-        problems.append((~ok, lambda i: f"timestamp {columns['timestamp'][i].as_py()!r} is neither "
-                                        "epoch seconds nor an ISO-8601 date"))
-    bad = np.zeros(len(lines), dtype=bool)
-    for mask, _ in problems:
-        bad |= mask
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        reason = next(describe(first) for mask, describe in problems if mask[first])
-        malformed.add(int(lines[first]), reason, count=int(bad.sum()))
-    return rating, timestamp, ~bad
-
-
-def _blank(cells) -> np.ndarray:
-    """Mask of cells that are empty or only whitespace."""
-    return _numpy(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(cells)), 0))
-
-
-def _arrow_table(source: tuple, fmt: TableFormat, *, typed: bool, rejected: list | None = None) -> pa.Table:
-    """Read with pyarrow; with ``rejected``, on one thread, collecting rows with a wrong column count."""
-    names = [role if role != SKIP else f"skipped {i}" for i, role in enumerate(fmt.columns)]
-    used = [role for role in fmt.columns if role != SKIP]
-    types = {"rating": pa.float32(), "timestamp": pa.int64()} if typed else {}
-    data, delimiter = source
-
-    def reject(row) -> str:
-        rejected.append(row)
-        return "skip"
-
-    return pacsv.read_csv(
-        pa.BufferReader(data) if isinstance(data, bytes) else data,
-        # pyarrow numbers rejected rows only when it reads on one thread.
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=fmt.skip_lines, encoding=fmt.encoding,
-                                       block_size=1 << 24, use_threads=rejected is None),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if fmt.quoting else False,
-                                         invalid_row_handler=None if rejected is None else reject),
-        convert_options=pacsv.ConvertOptions(
-            column_types={role: types.get(role, pa.string()) for role in used}, include_columns=used,
-            null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
-
-
-def _arrow_source(path: Path, fmt: TableFormat) -> tuple[str | bytes, str] | None:
-    """What pyarrow reads: the path, or the bytes with a multi-character separator swapped for one byte."""
-    if len(fmt.sep) == 1:
-        return str(path), fmt.sep
-    # pyarrow splits on one byte only: swap the separator for a control byte the file never uses.
-    data = path.read_bytes()
-    unit = next((byte for byte in b"\x1f\x1e\x1d\x1c\x01\x02\x03\x04\x05\x06\x07" if bytes([byte]) not in data), None)
-    if unit is None:
-        return None
-    return data.replace(fmt.sep.encode(fmt.encoding), bytes([unit])), chr(unit)
-
-
-def _codes(column) -> tuple[np.ndarray, np.ndarray]:
-    """Return (vocabulary in first-appearance order, int32 codes) for a string column."""
-    encoded = pc.dictionary_encode(column)
-    if isinstance(encoded, pa.ChunkedArray):
-        chunks = encoded.chunks
-        if not chunks:
-            return np.array([], dtype=object), np.array([], dtype=np.int32)
-        # The chunks normally share one dictionary already; unifying otherwise keeps the
-        # first chunk's order and appends new values, which is still first-appearance order.
-        if not all(chunk.dictionary.equals(chunks[-1].dictionary) for chunk in chunks):
-            chunks = encoded.unify_dictionaries().chunks
-        dictionary = chunks[0].dictionary
-        codes = pa.chunked_array([chunk.indices for chunk in chunks]).to_numpy()
-    else:
-        dictionary, codes = encoded.dictionary, _numpy(encoded.indices)
-    vocabulary = np.asarray(_numpy(dictionary), dtype=object)
-    return vocabulary, codes.astype(np.int32, copy=False)
-
-
-def _data_lines(path, skip: int) -> np.ndarray:
-    """Physical numbers of the non-blank lines after the first ``skip`` (what pyarrow turns into rows)."""
-    newlines, returns, size = [], [], 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 26), b""):
-            codes = np.frombuffer(block, dtype=np.uint8)
-            newlines.append(np.flatnonzero(codes == 10) + size)
-            returns.append(np.flatnonzero(codes == 13) + size)
-            size += len(block)
-    ends = np.concatenate(newlines + [np.array([size])])
-    starts = np.r_[0, ends[:-1] + 1]
-    if starts[-1] == size:  # nothing after the final newline
-        starts, ends = starts[:-1], ends[:-1]
-    length = ends - starts
-    # A line that is only "\r" (a blank line of a CRLF file) is blank too.
-    blank = (length == 0) | ((length == 1) & np.isin(starts, np.concatenate(returns)))
-    numbers = np.arange(1, len(starts) + 1)
-    return numbers[~blank & (numbers > skip)]
-
-
 # --- values -----------------------------------------------------------------
 
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
@@ -522,8 +305,8 @@ def parse_numbers(cells) -> tuple[np.ndarray, np.ndarray]:
     """Parse arrow string cells as finite floats: ``(float64 values, ok mask)``."""
     text = pc.utf8_trim_whitespace(cells)
     ok = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
-    values = _numpy(pc.cast(pc.if_else(ok, text, "0"), pa.float64()))
-    return values, _numpy(ok) & np.isfinite(values)
+    values = as_numpy(pc.cast(pc.if_else(ok, text, "0"), pa.float64()))
+    return values, as_numpy(ok) & np.isfinite(values)
 
 
 def parse_timestamps(cells) -> tuple[np.ndarray, np.ndarray]:
@@ -533,8 +316,8 @@ def parse_timestamps(cells) -> tuple[np.ndarray, np.ndarray]:
     anything else is tried as ISO-8601 date/time text (UTC unless it says).
     """
     text = pc.utf8_trim_whitespace(cells)
-    whole = _numpy(pc.fill_null(pc.match_substring_regex(text, _INTEGER), False))
-    values = _numpy(pc.cast(pc.if_else(whole, text, "0"), pa.int64()))
+    whole = as_numpy(pc.fill_null(pc.match_substring_regex(text, _INTEGER), False))
+    values = as_numpy(pc.cast(pc.if_else(whole, text, "0"), pa.int64()))
     if whole.all():
         return values, whole
     floats, decimal = parse_numbers(text)
@@ -548,7 +331,7 @@ def parse_timestamps(cells) -> tuple[np.ndarray, np.ndarray]:
     return values, ok
 
 
-def _numpy(array) -> np.ndarray:
+def as_numpy(array) -> np.ndarray:
     return array.to_numpy(zero_copy_only=False)
 
 

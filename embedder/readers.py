@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from embedder.errors import ConfigError, DataError
-from embedder.formats import (FIX_MALFORMED, MOVIES, RATINGS, SKIP, Check, TableFormat, Tally, check_roles,
-                              data_records, parse_year, plural, read_log, resolve, row_lines, settle, split_genres,
-                              title_year)
+from embedder.formats import (MOVIES, RATINGS, SKIP, Check, TableFormat, Tally, check_roles, data_records,
+                              parse_year, plural, resolve, settle, split_genres, title_year)
+from embedder.logs import FIX_MALFORMED, read_log, row_lines
 from embedder.values import Dataset, Interactions, Movies, Users
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedder import formats
+from embedder import logs
 from embedder.errors import ConfigError, DataError
 from embedder.readers import ReadSpec, read_dataset
 
@@ -384,9 +384,9 @@ def tier(request, monkeypatch) -> str:
     if request.param == "arrow":
         def refuse(*args):
             raise AssertionError("pyarrow should have located every bad row")
-        monkeypatch.setattr(formats, "_read_log_slowly", refuse)
+        monkeypatch.setattr(logs, "_read_log_slowly", refuse)
     else:
-        monkeypatch.setattr(formats, "_read_log_located", lambda *args: None)
+        monkeypatch.setattr(logs, "_read_log_located", lambda *args: None)
     return request.param
 
 
