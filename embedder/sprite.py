@@ -8,8 +8,8 @@ its short title, or the movie's poster when one is given.
 Two choices keep 10,000 tiles near a second:
 
 * Text: FreeType takes ~0.1 ms per rendered string, so each character is
-  rendered once, and all glyphs of the sheet are stamped with numpy, one pass
-  per distinct glyph.
+  rendered once (:mod:`embedder.glyphs`), and all glyphs of the sheet are
+  stamped with numpy, one pass per distinct glyph.
 * Encoding: the sheet is a palette image (see ``LEVELS``), which PNG encodes
   about four times faster than RGBA and about a third as large.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import unicodedata
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -28,6 +27,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from embedder.errors import DataError
+from embedder.glyphs import Glyphs, Stamps, wrap
 
 MAX_SIDE = 8192
 MIN_TEXT_TILE = 24
@@ -35,7 +35,6 @@ MAX_LINES = 3
 POSTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 # zlib's default level: on palette sheets ~0.5 s for 6400 px and a third smaller than level 1.
 PNG_COMPRESS_LEVEL = 6
-ELLIPSIS = "\u2026"
 # The sheet is a palette image: index 0 is transparent, then per colour its
 # background and LEVELS - 1 antialiasing steps towards its ink, so a generated
 # tile needs no true colour and the PNG encodes ~4x faster than RGBA.
@@ -57,12 +56,6 @@ _GENRE_INDEX = {
 }
 _COLOURS = _PALETTE + (GREY,)
 _NEUTRAL = frozenset({"", "other", "unknown", "(unknown)", "(no genres)", "(no genres listed)"})
-# Pillow's built-in font has ~120 glyphs (ASCII and a little punctuation):
-# letters it lacks are spelled with ones it has; the rest are left out.
-_SPELLED = {
-    "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
-    "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i", "–": "-", "—": "-", "€": "EUR",
-}
 _TRAILING_PARENS = re.compile(r"\s*\([^()]*\)\s*\Z")
 _MOVED_ARTICLE = re.compile(r"(.+), (The|A|An)\Z")
 
@@ -273,15 +266,15 @@ def _ink(colour) -> tuple[int, int, int]:
 def _draw_titles(sheet: np.ndarray, tile: int, drawn: list[int], titles: list[str], colour_ids: list[int]) -> None:
     """Write each title, wrapped and centred, onto its tile of the index sheet."""
     font = ImageFont.load_default(size=max(7, round(tile * 0.16)))
-    glyphs = _Glyphs(font)
+    glyphs = Glyphs(font, LEVELS)
     # Lines may run almost to the sides; only the rounded corners need room.
     pad_x, pad_y = max(2, tile // 20), max(2, tile // 12)
     line_height = sum(font.getmetrics())
     max_lines = max(1, min(MAX_LINES, (tile - 2 * pad_y) // line_height))
     cols = sheet.shape[1] // tile
-    stamps = _Stamps()
+    stamps = Stamps()
     for index, title in zip(drawn, titles):
-        lines = _wrap(glyphs.drawable(short_title(title)), glyphs, tile - 2 * pad_x, max_lines)
+        lines = wrap(glyphs.drawable(short_title(title)), glyphs, tile - 2 * pad_x, max_lines)
         left, top = (index % cols) * tile, (index // cols) * tile
         top += (tile - len(lines) * line_height) // 2
         for k, line in enumerate(lines):
@@ -293,7 +286,7 @@ def _draw_titles(sheet: np.ndarray, tile: int, drawn: list[int], titles: list[st
         _stamp(sheet, tile, glyphs, stamps, bases)
 
 
-def _stamp(sheet: np.ndarray, tile: int, glyphs: "_Glyphs", stamps: "_Stamps", bases: np.ndarray) -> None:
+def _stamp(sheet: np.ndarray, tile: int, glyphs: Glyphs, stamps: Stamps, bases: np.ndarray) -> None:
     """Draw every stamped glyph into ``sheet``, one numpy pass per glyph."""
     ids, starts, parity = (np.concatenate([word[k] for word in stamps.words]) for k in range(3))
     counts = [len(word[0]) for word in stamps.words]
@@ -314,145 +307,6 @@ def _stamp(sheet: np.ndarray, tile: int, glyphs: "_Glyphs", stamps: "_Stamps", b
         current = sheet[rows, columns]
         inked = np.maximum(current, base[group, None] + level)
         sheet[rows, columns] = np.where(current == TRANSPARENT, TRANSPARENT, inked)
-
-
-def _wrap(text: str, glyphs: "_Glyphs", width: float, max_lines: int) -> list[str]:
-    """Greedy word wrap; long words are broken, overflow ends in an ellipsis."""
-    lines, current, current_width = [], "", 0.0
-    space = glyphs.advance(" ")
-    for word in _pieces(text.split(), glyphs, width):
-        word_width = glyphs.width(word)
-        if current and current_width + space + word_width <= width:
-            current, current_width = f"{current} {word}", current_width + space + word_width
-            continue
-        if current:
-            lines.append(current)
-        current, current_width = word, word_width
-    if current:
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + [_ellipsize(lines[max_lines - 1], glyphs, width)]
-    return lines
-
-
-def _pieces(words: list[str], glyphs: "_Glyphs", width: float):
-    """Yield the words, cutting any word wider than ``width`` into pieces."""
-    for word in words:
-        while len(word) > 1 and glyphs.width(word) > width:
-            cut = _fitting_prefix(word, glyphs, width)
-            # Leave at least three letters for the next line when the cut allows it.
-            if len(word) - cut < 3 and cut > 3:
-                cut = max(3, len(word) - 3)
-            yield word[:cut]
-            word = word[cut:]
-        yield word
-
-
-def _fitting_prefix(word: str, glyphs: "_Glyphs", width: float) -> int:
-    cut, used = 0, 0.0
-    while cut < len(word) and used + glyphs.advance(word[cut]) <= width:
-        used += glyphs.advance(word[cut])
-        cut += 1
-    return max(cut, 1)
-
-
-def _ellipsize(line: str, glyphs: "_Glyphs", width: float) -> str:
-    text = line
-    while text and glyphs.width(text.rstrip() + ELLIPSIS) > width:
-        text = text[:-1]
-    return text.rstrip() + ELLIPSIS
-
-
-class _Stamps:
-    """Where glyphs go: per placed word, its cached glyph arrays and its origin."""
-
-    def __init__(self):
-        self.words: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
-        self.origins: list[tuple[float, int, int]] = []  # x, y, grid cell
-
-
-class _Glyphs:
-    """The glyphs of one font, each rendered once as (dy, dx, level) pixels."""
-
-    def __init__(self, font: ImageFont.FreeTypeFont):
-        self.font = font
-        self.advances: dict[str, float] = {}
-        self.widths: dict[str, float] = {}
-        self.index: dict[str, int] = {}
-        self.glyph_pixels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.words: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
-        self.substitutes: dict[str, str] = {}
-        # U+FFFF is a noncharacter: what the font draws for it is its "missing" box.
-        missing = font.getmask("\uffff")
-        self.missing = (missing.size, bytes(missing))
-
-    def drawable(self, text: str) -> str:
-        """Return ``text`` with every character the font lacks spelled or dropped."""
-        if text.isascii() and text.isprintable():
-            return text
-        return "".join(self._substitute(c) for c in text)
-
-    def _substitute(self, char: str) -> str:
-        if char not in self.substitutes:
-            if self._has(char):
-                self.substitutes[char] = char
-            else:
-                spelled = _SPELLED.get(char, unicodedata.normalize("NFKD", char))
-                self.substitutes[char] = "".join(c for c in spelled if c != char and self._has(c))
-        return self.substitutes[char]
-
-    def _has(self, char: str) -> bool:
-        if not char.isprintable():
-            return False
-        mask = self.font.getmask(char)
-        return (mask.size, bytes(mask)) != self.missing
-
-    def advance(self, char: str) -> float:
-        if char not in self.advances:
-            self.advances[char] = self.font.getlength(char)
-        return self.advances[char]
-
-    def width(self, text: str) -> float:
-        # Words and whole titles repeat across a catalogue; measure each once.
-        if text not in self.widths:
-            self.widths[text] = sum(self.advance(c) for c in text)
-        return self.widths[text]
-
-    def pixels(self, glyph_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.glyph_pixels[glyph_id]
-
-    def place(self, line: str, x: float, y: int, cell: int, stamps: _Stamps) -> None:
-        space = self.advance(" ")
-        for word in line.split(" "):
-            cached = self._word(word)
-            stamps.words.append(cached)
-            stamps.origins.append((x, y, cell))
-            x += cached[3] + space
-
-    def _word(self, word: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        if word not in self.words:
-            ids = np.asarray([self._glyph(c) for c in word], dtype=np.intp)
-            advances = np.asarray([self.advance(c) for c in word], dtype=np.float64)
-            starts = np.cumsum(advances) - advances
-            self.words[word] = (ids, starts, np.arange(len(word)) % 2, self.width(word))
-        return self.words[word]
-
-    def _glyph(self, char: str) -> int:
-        if char not in self.index:
-            self.index[char] = len(self.glyph_pixels)
-            self.glyph_pixels.append(self._render(char))
-        return self.index[char]
-
-    def _render(self, char: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x0, y0, x1, y1 = self.font.getbbox(char)  # relative to the top-left origin
-        if x1 <= x0 or y1 <= y0:
-            empty = np.zeros(0, dtype=np.intp)
-            return empty, empty, empty.astype(np.uint8)
-        image = Image.new("L", (x1 - x0, y1 - y0))
-        ImageDraw.Draw(image).text((-x0, -y0), char, font=self.font, fill=255)
-        levels = (np.asarray(image, dtype=np.uint16) * (LEVELS - 1) + 127) // 255
-        dy, dx = np.nonzero(levels)
-        return dy + y0, dx + x0, levels[dy, dx].astype(np.uint8)
 
 
 def _png(image: Image.Image) -> bytes:

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image, ImageFont
 
 from embedder.errors import DataError
+from embedder.glyphs import Glyphs, wrap
 from embedder.sprite import (
     GREY,
+    LEVELS,
     MAX_SIDE,
-    _Glyphs,
-    _wrap,
     find_posters,
     genre_colour,
     grid_side,
@@ -111,12 +111,12 @@ def test_sprite_rejects_mismatched_inputs_and_oversized_tiles():
 
 
 def test_long_titles_wrap_to_at_most_three_lines_with_an_ellipsis():
-    glyphs = _Glyphs(ImageFont.load_default(size=10))
-    lines = _wrap("The Extraordinarily Long Title of a Movie Nobody Remembers", glyphs, 58, 3)
+    glyphs = Glyphs(ImageFont.load_default(size=10), LEVELS)
+    lines = wrap("The Extraordinarily Long Title of a Movie Nobody Remembers", glyphs, 58, 3)
     assert len(lines) == 3 and lines[-1].endswith("\u2026")
     assert all(glyphs.width(line) <= 58 for line in lines)
-    assert _wrap("Heat", glyphs, 58, 3) == ["Heat"]
-    assert all(glyphs.width(p) <= 20 for p in _wrap("Supercalifragilistic", glyphs, 20, 9))
+    assert wrap("Heat", glyphs, 58, 3) == ["Heat"]
+    assert all(glyphs.width(p) <= 20 for p in wrap("Supercalifragilistic", glyphs, 20, 9))
 
 
 @pytest.mark.parametrize(
