@@ -10,6 +10,8 @@ The pipeline, one module per stage (see ``values.py`` for the values between the
     projector / sprite                   ->  projector bundle files
     site                                 ->  pages
     output (+ validate)                  ->  the site on disk
+    sharing / tensorboard                ->  TensorBoard logdir, self-hosted projector page, build.json
+    publish/ (gh_pages, gist)            ->  the built site on GitHub Pages or in a gist
 
 ``pipeline.build`` runs them in order; ``cli.main`` is the command line.
 """

@@ -32,6 +32,10 @@ examples:
   python build.py --ratings ratings.dat --sep '::' --columns user,item,rating,timestamp
   python build.py --base-url https://me.github.io/movies/   # adds the "Open in Embedding Projector" link
   python build.py validate output/                  # check a built site against the projector's rules
+  python build.py --layouts pca,tsne,umap           # every layout in the explorer and as projector bookmarks
+  python build.py publish gh-pages                  # push output/ to the gh-pages branch of origin
+  python build.py publish gist                      # upload the projector files to a gist ($GITHUB_TOKEN)
+  tensorboard --logdir output/tensorboard           # the same embeddings in TensorBoard
 
 reproducibility: --deterministic trains with one worker thread, and with the
 same --seed the output is byte-identical from run to run.  gensim documents
@@ -103,6 +107,14 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--posters", metavar="DIR", help="local poster images named by movie id, IMDb id (tt0114709) or TMDB id, for the sprite")
     g.add_argument("--neighbours", type=int, default=10, metavar="K", help="neighbours listed per movie (default 10)")
     g.add_argument("--sprite-tile", type=int, default=64, metavar="PX", help="preferred thumbnail size; shrunk to fit 8192 px (default 64)")
+    g.add_argument("--tensorboard-logdir", metavar="DIR", help="where the TensorBoard logdir goes (default OUT/tensorboard/)")
+    g.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logdir")
+    g.add_argument("--projector-html", metavar="PATH",
+                   help="a standalone projector index.html (your clone of tensorflow/embedding-projector-standalone) to self-host in OUT/projector/")
+    g.add_argument("--layouts", default="auto", metavar="LIST",
+                   help="2-D layouts for the explorer and the projector bookmarks, from pca,tsne,umap (PCA always); "
+                        "default auto: PCA, plus t-SNE for small catalogues (see README)")
+    g.add_argument("--movie-pages", action="store_true", help="also write a static page per movie, movies/<id>.html (no JavaScript)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bars (they are shown only on a terminal anyway)")
     return p
 
@@ -114,6 +126,10 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
     try:
         if argv[:1] == ["validate"]:
             return _validate(argv[1:])
+        if argv[:1] == ["publish"]:
+            from .publish import main as publish_main
+
+            return publish_main(argv[1:], env)
         if argv[:1] == ["build"]:
             argv = argv[1:]
         return _build(argv, env)

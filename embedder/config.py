@@ -52,6 +52,15 @@ class SiteConfig:
     neighbours: int
     sprite_tile: int
     template_dir: Path
+    # Sharing (issue 4): the TensorBoard logdir (default <out_dir>/tensorboard/)
+    # and a user-supplied standalone projector page to self-host.
+    tensorboard_logdir: Path | None = None
+    tensorboard: bool = True
+    projector_html: Path | None = None
+    # Explorer (issue 3): the 2-D layouts to compute (None: chosen by size,
+    # see embedder.layouts.auto_layouts) and whether to write movies/<id>.html.
+    layouts: tuple[str, ...] | None = None
+    movie_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,9 +106,15 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         neighbours=args.neighbours,
         sprite_tile=args.sprite_tile,
         template_dir=DEFAULT_TEMPLATES,
+        tensorboard_logdir=Path(args.tensorboard_logdir) if getattr(args, "tensorboard_logdir", None) else None,
+        tensorboard=not getattr(args, "no_tensorboard", False),
+        projector_html=Path(args.projector_html) if getattr(args, "projector_html", None) else None,
+        layouts=_layouts(getattr(args, "layouts", None), problems),
+        movie_pages=bool(getattr(args, "movie_pages", False)),
     )
     _check_numbers(args, problems)
     _check_paths(site, data, problems)
+    _check_sharing(site, problems)
     if problems:
         raise ConfigError("; ".join(problems))
     return BuildConfig(
@@ -215,6 +230,39 @@ def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> Non
             break
     if site.posters is not None and not site.posters.is_dir():
         problems.append(f"--posters {site.posters} is not a directory")
+
+
+#: Folders and files of the site a TensorBoard logdir inside it must not take.
+_SITE_NAMES = ("projector", "data", "static", "index.html", "build.json")
+
+
+def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
+    """The TensorBoard logdir and the self-hosted projector page (issue 4)."""
+    if site.projector_html is not None and not site.projector_html.is_file():
+        problems.append(f"--projector-html {site.projector_html} is not a file (give the standalone projector's index.html)")
+    if site.tensorboard_logdir is None:
+        return
+    if not site.tensorboard:
+        problems.append("--tensorboard-logdir and --no-tensorboard contradict each other: pass one")
+    out, logdir = site.out_dir.resolve(), site.tensorboard_logdir.resolve()
+    protected = [site.template_dir.resolve(), site.template_dir.resolve().parent]
+    if logdir == out or logdir in out.parents or any(logdir == p or logdir in p.parents for p in protected):
+        problems.append(f"--tensorboard-logdir {site.tensorboard_logdir} would replace the site or the sources: choose its own folder")
+    elif out in logdir.parents and logdir.relative_to(out).parts[0] in _SITE_NAMES:
+        problems.append(f"--tensorboard-logdir {site.tensorboard_logdir} would take the site's own {logdir.relative_to(out).parts[0]}: choose another folder")
+
+
+def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
+    """``--layouts`` (issue 3): known names, and their packages installed."""
+    from .layouts import missing_packages, parse_layouts
+
+    try:
+        names = parse_layouts(text)
+    except ConfigError as error:
+        problems.append(str(error))
+        return None
+    problems.extend(missing_packages(names))
+    return names
 
 
 def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:

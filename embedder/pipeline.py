@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,6 +21,8 @@ from .config import BuildConfig
 from .neighbours import nearest
 from .output import SiteFiles, check_target, write_site
 from .sequences import SequenceReport, make_sequences
+from .sharing import sharing_files, tensorboard_target
+from .tensorboard import validate_logdir
 from .site import EmbeddingCard, IndexContext, human_size, render_site
 from .user_vectors import sentence_vectors
 from .values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
@@ -29,7 +31,7 @@ from .values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
 PROJECTOR_FOLDER = "projector"
 NEIGHBOURS_FILE = "data/neighbours.json"
 
-STAGES = ("read", "sentences", "word2vec", "user vectors", "neighbours", "sprite", "projector files", "site", "write")
+STAGES = ("read", "sentences", "word2vec", "user vectors", "neighbours", "layouts", "sprite", "projector files", "explorer", "site", "write")
 
 
 @dataclass
@@ -57,6 +59,7 @@ class BuildReport:
     notes: tuple[str, ...] = ()
     site_bytes: int = 0
     projector_link: str | None = None
+    tensorboard_logdir: str | None = None
 
     def summary(self) -> str:
         """A few lines for the terminal: counts, timings, where the site is and how to open it."""
@@ -72,6 +75,9 @@ class BuildReport:
             lines.append(f"  share it: publish {self.out_dir}/ at the --base-url, then {self.projector_link}")
         else:
             lines.append("  share it: rebuild with --base-url https://USER.github.io/REPO/ for an Embedding Projector link")
+        lines.append(f"  publish:  python build.py publish gh-pages --site {self.out_dir}   (or: publish gist)")
+        if self.tensorboard_logdir:
+            lines.append(f"  tensorboard: tensorboard --logdir {self.tensorboard_logdir}")
         return "\n".join(lines)
 
 
@@ -112,6 +118,8 @@ def build(
     """Run the whole pipeline and swap the new site into ``config.site.out_dir``."""
     warn = warn or (lambda message: print(message, file=sys.stderr))
     check_target(config.site.out_dir)  # fail before training, not after
+    if tensorboard_target(config.site)[1] is not None:
+        check_target(config.site.tensorboard_logdir)  # an external TensorBoard logdir (issue 4)
     stages = _Stages(config.progress)
     try:
         with stages.stage("read"):
@@ -134,17 +142,34 @@ def build(
         movies_side, users_side = _sides(config, words, sentences)
         with stages.stage("neighbours"):
             neighbours = nearest(movies_side.vectors, config.site.neighbours)
+        with stages.stage("layouts"):
+            # Explorer (issue 3): 2-D layouts of all points, also shipped as projector bookmarks.
+            from .layouts import bookmarks, compute_layouts
+
+            layouts = compute_layouts(movies_side.vectors, users_side.vectors, config.site.layouts,
+                                      seed=config.word2vec.seed, progress=config.progress)
         files = SiteFiles()
-        projector = _projector_files(config, dataset, movies_side, users_side, stages, warn)
+        projector = _projector_files(config, dataset, movies_side, users_side, stages, warn,
+                                     bookmarks=bookmarks(layouts, movies_side.vectors.shape, users_side.vectors.shape))
         files.update(projector)
+        with stages.stage("explorer"):
+            from .explorer import site_explorer
+
+            files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, layouts))
+        # Sharing (issue 4): TensorBoard logdir, self-hosted projector page and build.json for `publish`.
+        sharing = sharing_files(config, dataset.name, projector, PROJECTOR_FOLDER)
+        files.update(sharing.site)
         with stages.stage("site"):
             files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours))
             context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files)
+            context = replace(context, **sharing.index_fields())
             files.update(render_site(context, config.site.template_dir))
         with stages.stage("write"):
             from .validate import validate_projector
 
-            write_site(files, config.site.out_dir, validate=lambda root: validate_projector(root, PROJECTOR_FOLDER))
+            write_site(files, config.site.out_dir, validate=lambda root: validate_projector(root, PROJECTOR_FOLDER) + sharing.check(root))
+            if sharing.logdir is not None:
+                write_site(sharing.logdir, sharing.logdir_path, validate=validate_logdir)
     finally:
         stages.close()
     return BuildReport(
@@ -158,6 +183,10 @@ def build(
         notes=dataset.notes,
         site_bytes=files.total_bytes(),
         projector_link=context.projector_link,
+        tensorboard_logdir=(
+            f"{config.site.out_dir}/{sharing.tensorboard_folder}" if sharing.tensorboard_folder else
+            (str(sharing.logdir_path) if sharing.logdir_path else None)
+        ),
     )
 
 
@@ -208,7 +237,7 @@ def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
     return counts[user_rows], mean, top
 
 
-def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn) -> dict[str, bytes]:
+def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None) -> dict[str, bytes]:
     from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
     from .sprite import find_posters, make_sprite, tile_size
 
@@ -240,7 +269,8 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
             vectors=users.vectors,
             metadata=user_metadata(users.ids, n, user_mean, top, dataset.users),
         )
-        return projector_files([movie_embedding, user_embedding], folder=PROJECTOR_FOLDER, base_url=config.site.base_url)
+        return projector_files([movie_embedding, user_embedding], folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
+                               bookmarks=bookmarks)
 
 
 def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
@@ -367,4 +397,10 @@ def _describe(path: str) -> str:
         return "projector bookmarks"
     if name == "neighbours.json":
         return "top-k cosine neighbours of every movie"
+    if name == "index.html":
+        return "the standalone Embedding Projector, self-hosted with the data"
+    if name == "oss_demo_projector_config.json":
+        return "projector config the self-hosted page opens by default"
+    if name == "favicon.png":
+        return "the self-hosted projector's icon"
     return ""

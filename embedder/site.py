@@ -48,6 +48,9 @@ class IndexContext:
     hosted_config: str | None = None
     build: dict = field(default_factory=dict)
     root: str = ""
+    # Sharing (issue 4): the TensorBoard logdir folder and the self-hosted projector page, when built.
+    tensorboard: str | None = None
+    self_hosted: str | None = None
 
 
 def make_env(template_dir: Path):

@@ -1,0 +1,321 @@
+"""Push the built site to a GitHub Pages branch with ghp-import, without touching your checkout.
+
+ghp-import is used as a library: its ``run_import`` streams one commit holding
+exactly the site (plus ``.nojekyll``) into ``git fast-import``, which never
+checks the branch out, so the working tree and the index stay as they are.
+Around it this module adds what ``ghp_import.ghp_import()`` does not do:
+
+* pre-flight checks (git, the repository, the remote, a committer identity,
+  GitHub's size limits, the branch not being checked out) before any change;
+* a fetch of the remote branch first, so the new commit follows it;
+* a CNAME already on the published branch is kept;
+* "no changes": when the new tree equals the previous one, the commit is
+  dropped again (the branch ref is put back) and nothing is pushed;
+* the expected ``https://<user>.github.io/<repo>/`` address, derived from the
+  remote or a CNAME, checked against the build's ``--base-url``.
+
+ghp-import runs git in the current directory; a small subclass of its
+``Git`` runner passes ``cwd=`` instead, so no ``os.chdir`` is needed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ghp_import
+
+from . import PublishError, PublishResult, human_size, site_files
+
+DRY_RUN_HELP = "commit to the local branch but do not push"
+
+#: GitHub rejects pushes containing a file larger than this (100 MiB).
+MAX_FILE_BYTES = 100 * 1024 * 1024
+#: A GitHub Pages site may be at most this large (1 GB).
+MAX_SITE_BYTES = 1_000_000_000
+
+_GITHUB_REMOTE = re.compile(
+    r"^(?:(?:https?|git|ssh)://(?:[^@/]+@)?(?:www\.)?github\.com(?::\d+)?/|(?:[^@/:]+@)?github\.com:)"
+    r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$",
+    re.IGNORECASE,
+)
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+@dataclass(frozen=True)
+class GhPagesOptions:
+    """Where to publish: the repository, its remote, the branch, and the commit message."""
+
+    repo: Path
+    remote: str = "origin"
+    branch: str = "gh-pages"
+    message: str | None = None
+    allow_url_mismatch: bool = False
+    committer_from_env: bool = False
+
+
+def add_arguments(parser) -> None:
+    """The ``publish gh-pages`` options."""
+    parser.add_argument("--remote", default="origin", help="the git remote to push to (default origin)")
+    parser.add_argument("--branch", default="gh-pages", help="the branch GitHub Pages serves (default gh-pages)")
+    parser.add_argument("--message", metavar="TEXT", help="commit message (default: names the dataset and the build settings)")
+    parser.add_argument("--repo", default=".", metavar="DIR", help="the git repository whose remote is used (default: the current directory)")
+    parser.add_argument("--allow-url-mismatch", action="store_true",
+                        help="publish even though the build's --base-url is not the address derived from the remote or CNAME")
+
+
+def options_from_args(args, env) -> GhPagesOptions:
+    """Options from parsed arguments (ghp-import honours GIT_COMMITTER_NAME/EMAIL from the environment)."""
+    return GhPagesOptions(
+        repo=Path(args.repo),
+        remote=args.remote,
+        branch=args.branch,
+        message=args.message,
+        allow_url_mismatch=args.allow_url_mismatch,
+        committer_from_env=bool(env.get("GIT_COMMITTER_NAME") and env.get("GIT_COMMITTER_EMAIL")),
+    )
+
+
+def publish(site_dir: Path, options: GhPagesOptions, *, dry_run: bool = False, say=None) -> PublishResult:
+    """Commit the site to ``options.branch`` and push it to ``options.remote``."""
+    from ..sharing import read_manifest
+
+    say = say or (lambda line: print(line, file=sys.stderr))
+    site_dir = Path(site_dir)
+    manifest = read_manifest(site_dir)
+    check_sizes(site_dir)
+    git = RepoGit(options.repo)
+    _preflight(git, options)
+    remote_url = git.run("config", "--get", f"remote.{options.remote}.url")
+    slug = github_repo(remote_url)
+    where = f"{options.branch} of {slug or options.remote}"
+    fetched = _fetch(git, options, dry_run, say)
+    cname = _kept_cname(git, options, site_dir) if fetched else None
+    expected = pages_url(remote_url, _site_cname(site_dir) or cname)
+    notes = check_base_url(manifest.get("base_url"), expected, options.allow_url_mismatch)
+
+    if not git.try_rebase(options.remote, options.branch):
+        raise PublishError(f"could not move the local {options.branch} branch to {options.remote}/{options.branch}; nothing was published")
+    before = git.get_prev_commit(options.branch)
+    message = options.message or commit_message(manifest, git)
+    try:
+        ghp_import.run_import(git, str(site_dir), branch=options.branch, mesg=message, prefix=None,
+                              nojekyll=True, cname=cname, followlinks=False)
+    except (OSError, TypeError) as error:  # TypeError: ghp-import reports a failed import by writing bytes to stdout
+        raise PublishError(f"git fast-import failed ({error}); the {options.branch} branch was not changed") from None
+    after = git.get_prev_commit(options.branch)
+    if not after or after == before:
+        raise PublishError(f"git fast-import made no commit on {options.branch}; nothing was published")
+    changed = before is None or git.run("rev-parse", f"{after}^{{tree}}") != git.run("rev-parse", f"{before}^{{tree}}")
+    if not changed:
+        # Same tree as the published commit: drop the new commit again.
+        git.run("update-ref", f"refs/heads/{options.branch}", before, after)
+        after = before
+
+    pushed = False
+    if not dry_run and git.quiet_output("rev-parse", "-q", "--verify", f"refs/remotes/{options.remote}/{options.branch}") != after:
+        _push(git, options)
+        pushed = True
+    return PublishResult(
+        target="gh-pages",
+        url=expected,
+        share_link=(manifest.get("projector") or {}).get("link"),
+        changed=changed,
+        revision=after,
+        headline=_headline(site_dir, where, options.branch, after, changed, pushed, dry_run),
+        notes=tuple(notes) + _pages_notes(manifest, expected, options),
+    )
+
+
+class RepoGit(ghp_import.Git):
+    """ghp-import's ``Git`` runner, run in ``repo`` instead of the process's current directory."""
+
+    def __init__(self, repo: Path):
+        super().__init__(use_shell=False)
+        self.repo = Path(repo)
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("cwd", str(self.repo))
+        return super().open(*args, **kwargs)
+
+    def run(self, *args) -> str:
+        """git's output; PublishError with git's last message line when it fails."""
+        if self.call(*args) != 0:
+            raise PublishError(f"git {args[0]} failed: {_last_line(self.stderr)}")
+        return ghp_import.dec(self.stdout).strip()
+
+    def quiet_output(self, *args) -> str | None:
+        """git's output, or None when it fails."""
+        return ghp_import.dec(self.stdout).strip() if self.call(*args) == 0 else None
+
+
+def _preflight(git, options: GhPagesOptions) -> None:
+    if shutil.which("git") is None:
+        raise PublishError("git is not installed or not on PATH (install git, e.g. apt-get install git)")
+    if not options.repo.is_dir():
+        raise PublishError(f"--repo {options.repo} is not a directory")
+    try:
+        git.check_repo()
+    except ghp_import.GhpError:
+        raise PublishError(f"{options.repo} is not in a git repository: run the command from your repository, or pass --repo DIR") from None
+    if git.quiet_output("config", "--get", f"remote.{options.remote}.url") is None:
+        raise PublishError(f"the repository has no remote named {options.remote!r} (see git remote -v; add one with git remote add {options.remote} URL)")
+    if git.quiet_output("symbolic-ref", "-q", "--short", "HEAD") == options.branch:
+        raise PublishError(f"{options.branch} is the branch checked out in {options.repo}: switch to another branch first (publishing rewrites it)")
+    if not options.committer_from_env and not (git.quiet_output("config", "user.name") and git.quiet_output("config", "user.email")):
+        raise PublishError('git does not know who commits: set git config user.name "Your Name" and git config user.email you@example.com')
+
+
+def check_sizes(site_dir: Path) -> None:
+    """Refuse a site GitHub would reject: a file over 100 MiB, or over 1 GB in all."""
+    total = 0
+    for name, path in site_files(site_dir):
+        size = path.stat().st_size
+        total += size
+        if size > MAX_FILE_BYTES:
+            raise PublishError(f"{name} is {human_size(size)}: GitHub refuses files over 100 MiB; build with fewer movies or dimensions")
+    if total > MAX_SITE_BYTES:
+        raise PublishError(f"the site is {human_size(total)}: GitHub Pages sites may be at most 1 GB; build with fewer movies or dimensions")
+
+
+def _fetch(git, options: GhPagesOptions, dry_run: bool, say) -> bool:
+    """Bring ``remote/branch`` up to date; False when the remote has no such branch yet."""
+    refspec = f"+refs/heads/{options.branch}:refs/remotes/{options.remote}/{options.branch}"
+    if git.call("fetch", "--quiet", "--no-tags", options.remote, refspec) == 0:
+        return True
+    error = _last_line(git.stderr)
+    if "couldn't find remote ref" in error.lower():
+        # A tracking ref left from a deleted remote branch would pass for "already pushed".
+        git.quiet_output("update-ref", "-d", f"refs/remotes/{options.remote}/{options.branch}")
+        return False
+    if dry_run:
+        say(f"warning: could not fetch {options.branch} from {options.remote} ({error}); committing on the local branch as it is")
+        return False
+    raise PublishError(f"could not fetch {options.branch} from {options.remote}: {error}; nothing was published")
+
+
+def _push(git, options: GhPagesOptions) -> None:
+    ref = f"refs/heads/{options.branch}"
+    if git.call("push", "--quiet", options.remote, f"{ref}:{ref}") != 0:
+        raise PublishError(
+            f"git push to {options.remote} failed: {_last_line(git.stderr)}; the commit is on your local "
+            f"{options.branch} branch, run the same command again to retry"
+        )
+
+
+def _site_cname(site_dir: Path) -> str | None:
+    """The first line of the site's own CNAME file, if it has one."""
+    path = site_dir / "CNAME"
+    lines = path.read_text(encoding="utf-8").split() if path.is_file() else []
+    return lines[0] if lines else None
+
+
+def _kept_cname(git, options: GhPagesOptions, site_dir: Path) -> str | None:
+    """The CNAME of the published branch, kept when the site brings none of its own."""
+    if (site_dir / "CNAME").is_file():
+        return None
+    text = git.quiet_output("show", f"refs/remotes/{options.remote}/{options.branch}:CNAME")
+    return text.splitlines()[0].strip() if text else None
+
+
+def github_repo(remote_url: str | None) -> str | None:
+    """``owner/repo`` of a github.com remote URL (https, ssh or scp-like), else None."""
+    match = _GITHUB_REMOTE.match((remote_url or "").strip())
+    return f"{match['owner']}/{match['repo']}" if match else None
+
+
+def pages_url(remote_url: str | None, cname: str | None = None) -> str | None:
+    """The address GitHub Pages serves the branch at, or None when it cannot be told.
+
+    A CNAME wins; otherwise ``https://<owner>.github.io/<repo>/``, or
+    ``https://<owner>.github.io/`` for the ``<owner>.github.io`` repository.
+    """
+    if cname:
+        host = cname.strip().removeprefix("https://").removeprefix("http://").strip("/")
+        return f"https://{host.lower()}/"
+    slug = github_repo(remote_url)
+    if slug is None:
+        return None
+    owner, repo = slug.split("/")
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
+
+
+def check_base_url(base_url: str | None, expected: str | None, allow_mismatch: bool) -> list[str]:
+    """Compare the build's ``--base-url`` with the expected Pages address; explain any mismatch."""
+    if expected is None:
+        return ["the Pages address cannot be derived from this remote (not github.com) and there is no CNAME, so --base-url was not checked"]
+    if base_url is None:
+        return [f"the site was built without --base-url, so it has no Embedding Projector link; "
+                f"rebuild with --base-url {expected} and publish again to get one"]
+    if _normal(base_url) == _normal(expected):
+        return []
+    explanation = (
+        f"the site was built with --base-url {base_url} but this branch is served at {expected}, so its projector link "
+        f"and hosted config point at the wrong address; rebuild with --base-url {expected}"
+    )
+    if allow_mismatch:
+        return [explanation + " (published anyway: --allow-url-mismatch)"]
+    raise PublishError(explanation + ", add a CNAME file for your own domain, or pass --allow-url-mismatch; nothing was published")
+
+
+def commit_message(manifest: dict, git=None) -> str:
+    """A commit message naming the dataset, the embeddings and the build settings."""
+    lines = [f"Publish {manifest.get('dataset', 'unknown')} embeddings ({manifest.get('generator', 'reelspace')})", ""]
+    lines += [f"{e['name']}: {e['shape'][0]} x {e['shape'][1]}" for e in manifest.get("embeddings", [])]
+    settings = manifest.get("settings", {})
+    lines.append("settings: " + " ".join(f"{key}={_setting(value)}" for key, value in settings.items()))
+    if manifest.get("base_url"):
+        lines.append(f"base URL: {manifest['base_url']}")
+    source = git.quiet_output("rev-parse", "--short", "HEAD") if git is not None else None
+    if source:
+        lines.append(f"source: {source}")
+    return "\n".join(lines) + "\n"
+
+
+def _setting(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _headline(site_dir: Path, where: str, branch: str, commit: str, changed: bool, pushed: bool, dry_run: bool) -> str:
+    short = commit[:7]
+    if not changed:
+        state = "pushed" if pushed else "nothing to push"
+        return f"{where} already holds exactly {site_dir}/ (commit {short}): no new commit, {state}"
+    if dry_run:
+        return f"committed {site_dir}/ to the local {branch} branch (commit {short}); not pushed (--dry-run)"
+    return f"published {site_dir}/ to {where} (commit {short})"
+
+
+def _pages_notes(manifest: dict, expected: str | None, options: GhPagesOptions) -> tuple[str, ...]:
+    notes = []
+    if expected:
+        notes.append(f"GitHub Pages must serve the {options.branch} branch (repository Settings > Pages > Deploy from a branch); "
+                     "the site appears there a minute or so after the push")
+    self_hosted = (manifest.get("projector") or {}).get("self_hosted")
+    if self_hosted and expected:
+        notes.append(f"self-hosted projector: {expected}{self_hosted}")
+    return tuple(notes)
+
+
+def _normal(url: str) -> str:
+    parts = urlsplit(url.strip())
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
+
+def _last_line(stderr) -> str:
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = (lines[-1] if lines else "no message").removeprefix("fatal: ").removeprefix("error: ")
+    # A remote URL may carry a token (https://user:token@host/...): never echo it.
+    return _USERINFO.sub("***@", line)
+
