@@ -184,7 +184,7 @@ def test_end_to_end_on_ml_latest_small(tmp_path, capsys):
     # The file has 100,837 rows: GroupLens' README counts 100,836, plus one appended row of user 999 for
     # movie 999999, which movies.csv does not list; that user's single rating is too short a sentence.
     assert "100,837 ratings, 611 users" in stdout
-    assert "users · SIF: 610 x 50" in stdout and "movies · word2vec: 9,724 x 50" in stdout
+    assert "users · SIF: 610 x 32" in stdout and "movies · word2vec: 9,724 x 32" in stdout  # issue 5: 32 dimensions
     assert run(["validate", str(out)])[0] == 0
 
 

@@ -1,0 +1,57 @@
+"""Scoring users against movies: recency weights, the io score, and recommend()."""
+
+import numpy as np
+import pytest
+
+from embedder.recommend import (ScoringParams, context_vectors, history_weights, recommend, score_io,
+                                scoring_problems)
+from embedder.values import Sequences, WordVectors
+
+
+def sequences():
+    # user a rated movies 0, 1, 2 (in that order); user b rated 3 then 1.
+    return Sequences(sentence_ids=np.array(["a", "b"], dtype=object), token_ids=np.array(["m0", "m1", "m2", "m3"], dtype=object),
+                     indptr=np.array([0, 3, 5]), tokens=np.array([0, 1, 2, 3, 1], dtype=np.int32))
+
+
+def words():
+    vectors = np.array([[1, 0], [0, 1], [1, 1], [2, 0]], dtype=np.float32)
+    output = np.array([[1, 0], [0, 1], [0, 0], [1, 1]], dtype=np.float32)
+    return WordVectors(ids=np.array(["m0", "m1", "m2", "m3"], dtype=object), vectors=vectors, output_vectors=output)
+
+
+def test_history_weights_decay_from_the_most_recent_movie():
+    W = history_weights(sequences(), decay=0.5).toarray()
+    # user a: weights 0.25, 0.5, 1 for movies 0, 1, 2, normalised by 1.75
+    assert W[0] == pytest.approx([0.25 / 1.75, 0.5 / 1.75, 1 / 1.75, 0])
+    assert W[1] == pytest.approx([0, 1 / 1.5, 0, 0.5 / 1.5])
+    assert history_weights(sequences()).toarray()[0] == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0])
+    assert history_weights(sequences(), last_k=1).toarray()[0] == pytest.approx([0, 0, 1, 0])
+
+
+def test_io_score_is_context_dot_output_plus_prior_log_count():
+    s, w = sequences(), words()
+    contexts = context_vectors(s, w)  # plain means
+    assert contexts[0] == pytest.approx([2 / 3, 2 / 3])
+    counts = s.token_counts()
+    assert counts.tolist() == [1, 2, 1, 1]
+    scores = score_io(contexts, w, counts, prior=0.5)
+    assert scores[0] == pytest.approx([2 / 3, 2 / 3 + 0.5 * np.log(2), 0, 4 / 3])
+
+
+def test_recommend_excludes_rated_movies_and_pads():
+    recs = recommend(sequences(), words(), k=3, params=ScoringParams(decay=1.0, prior=0.0))
+    assert recs.user_ids.tolist() == ["a", "b"]
+    assert recs.items[0].tolist() == [3, -1, -1]  # a rated 0, 1, 2
+    assert recs.items[1].tolist() == [0, 2, -1]   # b: context (1, .5): m0 1.0, m2 0.0
+    assert recs.scores[1].tolist() == pytest.approx([1.0, 0.0, 0.0])
+    more = recommend(sequences(), words(), k=3, params=ScoringParams(decay=1.0, prior=0.0), users=np.array([1]),
+                     exclude=np.array([[True, False, False, False]]))
+    assert more.items.tolist() == [[2, -1, -1]]
+
+
+def test_cosine_scoring_and_the_validation_of_settings():
+    recs = recommend(sequences(), words(), k=1, params=ScoringParams(method="cosine", decay=1.0))
+    assert recs.items[1].tolist() == [2]  # b: context (1, .5); cosine with m2 (1, 1) .95 beats m0 (1, 0) .89
+    assert scoring_problems(ScoringParams()) == []
+    assert len(scoring_problems(ScoringParams(method="x", decay=0, last_k=-1, prior=-1))) == 4
