@@ -1,0 +1,648 @@
+"""Embeddings, layouts and ratings -> the explorer: its data files, ``explorer.html`` and movie pages.
+
+The explorer (``site_template/static/explorer.js``) is a static page that
+must open from ``file://`` as well as from GitHub Pages.  Browsers refuse
+``fetch`` and XHR on ``file://``, but not ``<script src>``, so every data
+file is a small script that hands its payload to the page::
+
+    __reelspace_data("movies/points", {"mask": "<base64>", ...});
+
+Binary arrays travel as base64 of little-endian integers; lists as compact
+JSON.  What the first paint needs is small: per movie 2 x uint16
+coordinates of the default layout, a uint16 genre-facet mask, a uint8 year
+and a uint8 popularity (about 11 bytes of script per movie); the titles
+follow right after the first paint.  Everything else is loaded when it is
+used: the movie ids (on the first selection), one shard of neighbour and
+co-rated lists per ``MOVIE_SHARD`` movies, the other layouts, the users'
+ids and their shards (rated movies, recommendations).
+
+Everything here is vectorised: co-rated counts come from sparse matrix
+products in chunks, recommendations and their "because you rated" hints
+from BLAS products in chunks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
+
+import numpy as np
+
+from .layouts import LABELS, Layouts
+from .neighbours import normalise
+from .values import Interactions, Neighbours
+
+FOLDER = "explorer"
+PAGE = "explorer.html"
+MOVIE_PAGES = "movies"
+#: A uint16 bit mask per movie: at most 15 named genres plus "Other".
+MAX_FACETS = 16
+OTHER = "Other"
+NO_GENRE = frozenset({"", "(no genres listed)", "(no genres)", "unknown"})
+MOVIE_SHARD = 512
+#: A user shard holds about this many rated movies (its JSON is then ~250 kB).
+USER_SHARD_RATINGS = 40_000
+CORATED_K = 10
+RECOMMENDATIONS_K = 10
+#: Entries of one dense block (rows x movies) in the chunked products (32 MB of int64 keys).
+BLOCK = 4_000_000
+#: A block of co-rating counts with fewer non-zeros than this share is ranked sparsely.
+SPARSE_SHARE = 0.05
+UNKNOWN_YEAR = 255
+_YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:[-\u2013]\d{0,4})?\)\s*\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_SAFE_ID = re.compile(r"[A-Za-z0-9-]")
+
+
+@dataclass(frozen=True)
+class ExplorerInput:
+    """What the explorer shows; every array is aligned with the embedding's rows.
+
+    ``movie_ids``/``titles``/``years``/``genres``/``counts`` follow the movie
+    embedding (``movie_vectors``, ``neighbours``, ``layouts.movies``);
+    ``user_ids`` follows the user embedding.  ``interactions`` is the whole
+    ratings log, used for co-rated lists and to exclude rated movies.
+    """
+
+    dataset_name: str
+    movie_ids: np.ndarray
+    titles: np.ndarray
+    years: np.ndarray
+    genres: tuple[tuple[str, ...], ...]
+    counts: np.ndarray
+    movie_vectors: np.ndarray
+    neighbours: Neighbours
+    user_ids: np.ndarray
+    user_vectors: np.ndarray
+    interactions: Interactions
+    layouts: Layouts
+    mean_rating: np.ndarray | None = None
+    links: dict = field(default_factory=dict)
+    citation: str = ""
+    version: str = ""
+    # The site's recommender: ``rated`` (users x movies, sparse) -> (items, scores);
+    # None falls back to cosine of the user and movie vectors.
+    recommend: Callable | None = None
+    scoring: str = ""
+
+
+@dataclass(frozen=True)
+class ExplorerContext:
+    """Everything ``explorer.html.j2`` may use."""
+
+    page_title: str
+    dataset: dict
+    manifest: dict
+    build: dict
+    root: str = ""
+
+
+@dataclass(frozen=True)
+class MovieContext:
+    """Everything ``movie.html.j2`` may use (one static page per movie)."""
+
+    page_title: str
+    dataset: dict
+    build: dict
+    movie: dict
+    similar: list
+    corated: list
+    explorer: str
+    root: str = "../"
+
+
+@dataclass(frozen=True)
+class UserLists:
+    """Per user (embedding order): rated movie rows, recommendations, scores and hints."""
+
+    rated: list
+    rated_total: np.ndarray
+    items: np.ndarray
+    scores: np.ndarray
+    because: np.ndarray
+
+
+# --- the whole explorer -----------------------------------------------------------------
+
+
+def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layouts: Layouts, *,
+                  recommend: Callable | None = None, scoring: str = "") -> dict[str, bytes]:
+    """The explorer of a build: ``movies``/``users`` are the pipeline's sides (ids + vectors).
+
+    ``recommend`` (with a one-line ``scoring`` description for the page)
+    replaces the cosine recommender; see :func:`user_lists`.
+    """
+    import pandas as pd
+
+    from . import __version__
+
+    catalogue = dataset.movies
+    rows = pd.Index(np.asarray(catalogue.ids, dtype=object)).get_indexer(np.asarray(movies.ids, dtype=object))
+    inter = dataset.interactions
+    item_rows = pd.Index(np.asarray(catalogue.ids, dtype=object)).get_indexer(np.asarray(inter.item_ids, dtype=object))
+    counts = np.bincount(item_rows[inter.item], minlength=len(catalogue))
+    mean = None
+    if inter.rating is not None:
+        sums = np.bincount(item_rows[inter.item], weights=inter.rating, minlength=len(catalogue))
+        mean = (sums / np.maximum(counts, 1))[rows]
+    data = ExplorerInput(
+        dataset_name=dataset.name,
+        movie_ids=np.asarray(movies.ids),
+        titles=np.asarray(catalogue.titles)[rows],
+        years=np.asarray(catalogue.years)[rows],
+        genres=tuple(catalogue.genres[r] for r in rows),
+        counts=counts[rows],
+        movie_vectors=movies.vectors,
+        neighbours=neighbours,
+        user_ids=np.asarray(users.ids),
+        user_vectors=users.vectors,
+        interactions=inter,
+        layouts=layouts,
+        mean_rating=mean,
+        links={kind: np.asarray(values)[rows] for kind, values in catalogue.links.items()},
+        citation="MovieLens data: F. Maxwell Harper and Joseph A. Konstan, 2015, ACM TiiS." if dataset.name.startswith("ml-") else "",
+        version=__version__,
+        recommend=recommend,
+        scoring=scoring,
+    )
+    return explorer_files(data, config.site.template_dir, movie_pages=config.site.movie_pages)
+
+
+def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool = False) -> dict[str, bytes]:
+    """Every file of the explorer, keyed by path relative to the site root."""
+    from .site import make_env
+
+    n = len(data.movie_ids)
+    names, masks, facet_counts = genre_facets(data.genres)
+    rated = rated_matrix(data.interactions, data.movie_ids)
+    corated, corated_n = co_rated(rated, CORATED_K)
+    users = user_lists(data, rated)
+    user_facet = top_facets(users.rated, masks, len(names), names)
+    titles = [short_title(t, y) for t, y in zip(data.titles, data.years)]
+    pages = [page_name(i) for i in data.movie_ids] if movie_pages else None
+
+    files: dict[str, bytes] = {}
+
+    def put(name: str, payload, path: str | None = None) -> str:
+        path = path or f"{FOLDER}/{name}.js"
+        files[path] = script(name, payload)
+        return path
+
+    year_base = _year_base(data.years)
+    put("movies/points", {
+        "mask": b64(masks.astype("<u2")),
+        "year": b64(encode_years(data.years, year_base)),
+        "pop": b64(popularity(data.counts)),
+    }, f"{FOLDER}/movies-points.js")
+    put("movies/titles", "\n".join(titles), f"{FOLDER}/movies-titles.js")
+    put("movies/ids", [str(i) for i in data.movie_ids], f"{FOLDER}/movies-ids.js")
+    layouts = []
+    for name in data.layouts.names:
+        # A layout may carry its own label (issue 6: "softmax · PCA", the layouts of the other embedders).
+        entry = {"name": name, "label": data.layouts.movies[name].settings.get("label") or LABELS.get(name, name),
+                 "settings": data.layouts.movies[name].settings}
+        for what, source in (("movies", data.layouts.movies), ("users", data.layouts.users)):
+            xy, bounds = quantise(source[name].coords)
+            put(f"layout/{what}/{name}", {"xy": b64(xy), "bounds": bounds}, f"{FOLDER}/layout-{what}-{name}.js")
+        layouts.append(entry)
+    shards = _movie_shards(data, corated, corated_n, pages)
+    for number, payload in enumerate(shards):
+        put(f"movies/shard/{number}", payload, f"{FOLDER}/movies/{number}.js")
+    user_starts = _user_shard_starts(users.rated_total)
+    for number, start in enumerate(user_starts):
+        stop = user_starts[number + 1] if number + 1 < len(user_starts) else len(data.user_ids)
+        put(f"users/shard/{number}", _user_shard(users, start, stop), f"{FOLDER}/users/{number}.js")
+    put("users/ids", {
+        "ids": [str(u) for u in data.user_ids],
+        "facet": b64(user_facet.astype(np.uint8)),
+        "count": [int(c) for c in users.rated_total],
+    }, f"{FOLDER}/users-ids.js")
+
+    order = [name for name in ("tsne", "umap", "pca") if name in data.layouts.names]
+    manifest = {
+        "version": 1,
+        "dataset": data.dataset_name,
+        "folder": FOLDER + "/",
+        "movies": {
+            "count": n,
+            "facets": [{"name": name, "count": int(c)} for name, c in zip(names, facet_counts)],
+            "other": names.index(OTHER) if OTHER in names else -1,
+            "year_base": year_base,
+            "shard_size": MOVIE_SHARD,
+            "shards": len(shards),
+            "k": int(data.neighbours.indices.shape[1]),
+            "corated_k": CORATED_K,
+            "pages": MOVIE_PAGES + "/" if movie_pages else None,
+        },
+        "users": {
+            "count": len(data.user_ids),
+            "shards": user_starts,
+            "recommendations": RECOMMENDATIONS_K,
+            "scoring": data.scoring or SCORING,
+        },
+        "layouts": layouts,
+        "default_layout": order[0],
+    }
+    dataset = {"name": data.dataset_name, "citation": data.citation}
+    build = {"version": data.version}
+    env = make_env(template_dir)
+    context = ExplorerContext(page_title=f"{data.dataset_name} · explorer · reelspace", dataset=dataset, manifest=manifest, build=build)
+    files[PAGE] = env.get_template("explorer.html.j2").render(**asdict(context)).encode("utf-8")
+    if movie_pages:
+        files.update(render_movie_pages(data, env, titles, corated, corated_n, pages, dataset, build))
+    return files
+
+
+# --- genres -------------------------------------------------------------------------------
+
+
+def genre_facets(genres) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The legend's genres and each movie's bit mask over them.
+
+    Genres are ranked by how many movies have them (a movie with several
+    genres counts in each); the 15 most common keep their name and the rest,
+    with movies that have no genre, share ``Other`` (always last).  Returns
+    ``(names, masks uint16, movies per facet)``.
+    """
+    from collections import Counter
+
+    listed = [[g for g in movie if g not in NO_GENRE] for movie in genres]
+    counts = Counter(g for movie in listed for g in dict.fromkeys(movie))
+    ranked = [g for g, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    need_other = len(ranked) > MAX_FACETS or any(not movie for movie in listed)
+    keep = ranked[: MAX_FACETS - 1] if need_other else ranked
+    names = keep + ([OTHER] if need_other else [])
+    bit = {g: 1 << i for i, g in enumerate(keep)}
+    other = (1 << names.index(OTHER)) if need_other else 0
+    masks = np.zeros(len(listed), dtype=np.uint16)
+    for row, movie in enumerate(listed):
+        m = 0
+        for g in movie:
+            m |= bit.get(g, other)
+        masks[row] = m or other
+    facet_counts = np.array([int(((masks >> i) & 1).sum()) for i in range(len(names))], dtype=np.int64)
+    return names, masks, facet_counts
+
+
+def top_facets(rated_rows: list, masks: np.ndarray, n_facets: int, names: list[str]) -> np.ndarray:
+    """Each user's most-rated named genre facet (``Other`` only when nothing else); 255 when none."""
+    from scipy.sparse import csr_matrix
+
+    lengths = np.array([len(r) for r in rated_rows], dtype=np.int64)
+    cols = np.concatenate(rated_rows) if len(rated_rows) and lengths.sum() else np.empty(0, dtype=np.int64)
+    users = csr_matrix((np.ones(len(cols), dtype=np.float32), (np.repeat(np.arange(len(rated_rows)), lengths), cols)),
+                       shape=(len(rated_rows), len(masks)))
+    bits = ((masks[:, None].astype(np.int64) >> np.arange(n_facets)) & 1).astype(np.float32)
+    table = np.asarray(users @ bits)
+    if OTHER in names and n_facets > 1:
+        other = names.index(OTHER)
+        named = np.delete(table, other, axis=1).max(axis=1)
+        table[:, other] = np.where(named > 0, -1, table[:, other])  # Other only when no named genre
+    best = table.argmax(axis=1) if n_facets else np.zeros(len(rated_rows), dtype=np.int64)
+    return np.where(lengths > 0, best, UNKNOWN_YEAR).astype(np.uint8)
+
+
+# --- ratings: who rated what, co-rated lists ---------------------------------------------------
+
+
+def rated_matrix(interactions: Interactions, movie_ids: np.ndarray):
+    """A binary sparse (log users x embedding movies) matrix: who rated which movie on the map."""
+    import pandas as pd
+    from scipy.sparse import csr_matrix
+
+    column = pd.Index(np.asarray(movie_ids, dtype=object)).get_indexer(np.asarray(interactions.item_ids, dtype=object))
+    cols = column[interactions.item]
+    keep = cols >= 0
+    matrix = csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.int32), (interactions.user[keep], cols[keep])),
+        shape=(len(interactions.user_ids), len(movie_ids)),
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix
+
+
+def co_rated(rated, k: int = CORATED_K) -> tuple[np.ndarray, np.ndarray]:
+    """Per movie, the ``k`` movies most often rated by the same people, with those counts.
+
+    ``rated`` is a binary (users x movies) sparse matrix.  Co-rating counts
+    are ``rated.T @ rated``, computed for a block of movies at a time (a
+    sparse product, made dense when it is not mostly empty); each entry
+    becomes one integer key, count first and then the lower movie row, so
+    one ``argpartition`` per block (or one sort of a sparse block's
+    non-zeros) finds the top ``k`` exactly, ties included.  Rows are padded with -1
+    (count 0) when fewer than ``k`` movies share a rater.
+    """
+    rated = rated.tocsr().astype(np.int32)
+    by_movie = rated.T.tocsr()
+    n = rated.shape[1]
+    k = min(k, max(n - 1, 0))
+    indices = np.full((n, k), -1, dtype=np.int32)
+    counts = np.zeros((n, k), dtype=np.int32)
+    if k == 0:
+        return indices, counts
+    bits = max(1, int(n).bit_length())
+    tie = (np.int64(1) << bits) - 1 - np.arange(n, dtype=np.int64)  # larger for lower rows
+    step = max(1, BLOCK // max(n, 1))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        product = by_movie[start:stop] @ rated
+        if product.nnz < SPARSE_SHARE * product.shape[0] * n:
+            _top_sparse(product.tocoo(), start, k, bits, tie, indices[start:stop], counts[start:stop])
+            continue
+        block = product.toarray()
+        block[np.arange(stop - start), np.arange(start, stop)] = 0
+        keys = (block.astype(np.int64) << bits) | tie
+        part = np.argpartition(-keys, k - 1, axis=1)[:, :k]
+        best = np.take_along_axis(keys, part, axis=1)
+        order = np.argsort(-best, axis=1)
+        part, best = np.take_along_axis(part, order, axis=1), np.take_along_axis(best, order, axis=1)
+        shared = (best >> bits).astype(np.int32)
+        indices[start:stop] = np.where(shared > 0, part, -1)
+        counts[start:stop] = shared
+    return indices, counts
+
+
+def _top_sparse(block, start: int, k: int, bits: int, tie: np.ndarray, out_index: np.ndarray, out_count: np.ndarray) -> None:
+    """The same top ``k`` for a mostly empty block: sort only its non-zero entries, by the same keys."""
+    rows, cols, values = block.row, block.col, block.data
+    keep = (cols != rows + start) & (values > 0)
+    rows, cols, values = rows[keep], cols[keep], values[keep]
+    keys = (values.astype(np.int64) << bits) | tie[cols]
+    order = np.lexsort((-keys, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    first = np.searchsorted(rows, np.arange(out_index.shape[0]))
+    rank = np.arange(len(rows)) - first[rows]
+    take = rank < k
+    out_index[rows[take], rank[take]] = cols[take]
+    out_count[rows[take], rank[take]] = values[take]
+
+
+# --- users: recommendations --------------------------------------------------------------------
+
+#: How recommendations are scored (shown on the page).
+SCORING = "cosine of the user's vector and each movie's vector; movies they rated are left out"
+
+
+def user_lists(data: ExplorerInput, rated_log) -> UserLists:
+    """Rated movies, top recommendations and "because you rated" hints of every user on the map."""
+    import pandas as pd
+
+    log_rows = pd.Index(np.asarray(data.interactions.user_ids, dtype=object)).get_indexer(np.asarray(data.user_ids, dtype=object))
+    rated = rated_log[np.maximum(log_rows, 0)]
+    if (log_rows < 0).any():  # users of the embedding missing from the log rated nothing we know of
+        rated = rated.multiply((log_rows >= 0)[:, None].astype(np.int32)).tocsr()
+    rated.sort_indices()
+    if data.recommend is not None:
+        items, scores = data.recommend(rated)
+    else:
+        items, scores = recommendations(data.user_vectors, data.movie_vectors, rated, RECOMMENDATIONS_K)
+    hints = because(items, rated, data.movie_vectors)
+    lists = np.split(rated.indices.astype(np.int64), rated.indptr[1:-1])
+    return UserLists(rated=lists, rated_total=np.diff(rated.indptr), items=items, scores=scores, because=hints)
+
+
+def recommendations(user_vectors, movie_vectors, rated, k: int = RECOMMENDATIONS_K) -> tuple[np.ndarray, np.ndarray]:
+    """The site's recommender: top-``k`` movies per user, movies they rated excluded.
+
+    Scores are the cosine of the user vector and each movie vector (the two
+    embeddings share a space).  This is the one call to swap for a better
+    scorer (``embedder.recommend``): it must return ``(items, scores)``, both
+    (users x k), items as movie rows best first and -1 where a user has
+    fewer than ``k`` unrated movies.
+    """
+    users = normalise(np.asarray(user_vectors, dtype=np.float32))
+    movies = normalise(np.asarray(movie_vectors, dtype=np.float32))
+    n_users, n_movies = len(users), len(movies)
+    k = min(k, n_movies)
+    items = np.full((n_users, k), -1, dtype=np.int64)
+    scores = np.zeros((n_users, k), dtype=np.float32)
+    step = max(1, BLOCK // max(n_movies, 1))
+    for start in range(0, n_users, step):
+        stop = min(n_users, start + step)
+        block = users[start:stop] @ movies.T
+        seen = rated[start:stop].tocoo()
+        block[seen.row, seen.col] = -np.inf
+        part, values = _top_dense(block, k)
+        valid = np.isfinite(values)
+        items[start:stop] = np.where(valid, part, -1)
+        scores[start:stop] = np.where(valid, values, 0)
+    return items, scores
+
+
+def _top_dense(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest entries, best first, equal values by lower column.
+
+    As in ``neighbours.nearest``: cut each row into ``k`` groups; the
+    smallest group maximum is reached by at least ``k`` entries, so it bounds
+    the k-th best from below, and only the entries at or above it (a few
+    dozen per row) are sorted.
+    """
+    m, n = block.shape
+    width = n // k
+    bound = block[:, : width * k].reshape(m, k, width).max(axis=2).min(axis=1)
+    rows, cols = np.nonzero(block >= bound[:, None])
+    values = block[rows, cols]
+    order = np.lexsort((cols, -values, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    first = np.searchsorted(rows, np.arange(m))
+    take = (first[:, None] + np.arange(k)).ravel()
+    return cols[take].reshape(m, k).astype(np.int64), values[take].reshape(m, k)
+
+
+def because(items: np.ndarray, rated, movie_vectors, *, pairs: int = 400_000) -> np.ndarray:
+    """For each recommendation, the user's rated movie most similar to it (cosine); -1 when none.
+
+    Works on (user, rated movie) pairs, a block of users at a time: for each
+    recommendation slot, one row-wise dot product over the block's pairs and
+    a segmented arg-max (ties: lower movie row).
+    """
+    unit = normalise(np.asarray(movie_vectors, dtype=np.float32))
+    rated = rated.tocsr()
+    n_users, k = items.shape
+    out = np.full((n_users, k), -1, dtype=np.int64)
+    ends = rated.indptr[1:]
+    start = 0
+    while start < n_users:
+        limit = rated.indptr[start] + pairs
+        stop = max(start + 1, int(np.searchsorted(ends, limit, side="right")))
+        stop = min(stop, n_users)
+        lo, hi = rated.indptr[start], rated.indptr[stop]
+        cols = rated.indices[lo:hi].astype(np.int64)
+        lengths = np.diff(rated.indptr[start:stop + 1])
+        user = np.repeat(np.arange(stop - start), lengths)
+        if len(cols):
+            seg = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            has = lengths > 0
+            for slot in range(k):
+                rec = items[start:stop, slot]
+                target = rec[user]
+                sims = np.einsum("ij,ij->i", unit[np.maximum(target, 0)], unit[cols])
+                order = np.lexsort((cols, -sims, user))
+                best = cols[order[seg[has]]]
+                column = out[start:stop, slot]
+                column[has] = np.where(rec[has] >= 0, best, -1)
+        start = stop
+    return out
+
+
+# --- encodings ---------------------------------------------------------------------------------
+
+
+def quantise(coords) -> tuple[np.ndarray, list[float]]:
+    """2-D coordinates -> interleaved uint16 in a square box (aspect kept), and that box.
+
+    The box is ``[x0, y0, side]``: ``x = x0 + q / 65535 * side``.  Picture
+    detail below 1/65535 of the layout's extent is lost (invisible below
+    ~100x zoom).
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    low, high = coords.min(axis=0), coords.max(axis=0)
+    side = float((high - low).max()) or 1.0
+    origin = (low + high) / 2 - side / 2
+    q = np.rint((coords - origin) / side * 65535)
+    q = np.clip(q, 0, 65535).astype("<u2")
+    return np.ascontiguousarray(q).reshape(-1), [float(origin[0]), float(origin[1]), side]
+
+
+def _year_base(years) -> int:
+    known = np.asarray(years)[np.asarray(years) > 0]
+    return int(known.min()) if len(known) else 0
+
+
+def encode_years(years, base: int) -> np.ndarray:
+    """Years as ``year - base`` in a uint8 (capped at 254); 255 means unknown."""
+    years = np.asarray(years, dtype=np.int64)
+    return np.where(years > 0, np.clip(years - base, 0, UNKNOWN_YEAR - 1), UNKNOWN_YEAR).astype(np.uint8)
+
+
+def popularity(counts) -> np.ndarray:
+    """Rating counts on a log scale in a uint8: ``round(8 * log2(1 + count))`` (search ranks by it)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return np.clip(np.rint(8 * np.log2(1 + np.maximum(counts, 0))), 0, 255).astype(np.uint8)
+
+
+def short_title(title, year) -> str:
+    """A title on one line, without the ``(1995)`` that repeats its year."""
+    text = _CONTROL.sub(" ", str(title)).strip()
+    match = _YEAR_SUFFIX.search(text)
+    if match and int(year or 0) == int(match.group(1)) and match.start() > 0:
+        text = text[: match.start()].rstrip()
+    return text or "(untitled)"
+
+
+def b64(array: np.ndarray) -> str:
+    """Base64 of an array's bytes (little-endian dtypes)."""
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+def script(name: str, payload) -> bytes:
+    """A data file: one call that hands ``payload`` to the page (works from file://)."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return f"__reelspace_data({json.dumps(name)},{body});\n".encode("utf-8")
+
+
+def page_name(movie_id) -> str:
+    """A safe, distinct file name for a movie id: ``[A-Za-z0-9-]`` kept, other bytes ``_xx`` (hex)."""
+    return "".join(c if _SAFE_ID.match(c) else "".join(f"_{b:02x}" for b in c.encode("utf-8")) for c in str(movie_id)) + ".html"
+
+
+# --- shards ------------------------------------------------------------------------------------
+
+
+def _movie_shards(data: ExplorerInput, corated, corated_n, pages) -> list[dict]:
+    n = len(data.movie_ids)
+    neighbours, scores = data.neighbours.indices, data.neighbours.scores
+    mean = None if data.mean_rating is None else np.asarray(data.mean_rating, dtype=np.float64)
+    shards = []
+    for start in range(0, n, MOVIE_SHARD):
+        stop = min(n, start + MOVIE_SHARD)
+        rows = range(start, stop)
+        payload = {
+            "start": start,
+            "similar": [_valid(neighbours[r]) for r in rows],
+            "scores": [[round(float(s), 3) for s, j in zip(scores[r], neighbours[r]) if j >= 0] for r in rows],
+            "corated": [_valid(corated[r]) for r in rows],
+            "corated_n": [[int(c) for c, j in zip(corated_n[r], corated[r]) if j >= 0] for r in rows],
+            "genres": [" · ".join(g for g in data.genres[r] if g not in NO_GENRE) for r in rows],
+            "count": [int(data.counts[r]) for r in rows],
+        }
+        if mean is not None:
+            payload["mean"] = [round(float(mean[r]), 2) if math.isfinite(mean[r]) else None for r in rows]
+        if pages is not None:
+            payload["page"] = pages[start:stop]
+        shards.append(payload)
+    return shards
+
+
+def _valid(row) -> list[int]:
+    return [int(j) for j in row if j >= 0]
+
+
+def _user_shard_starts(totals: np.ndarray) -> list[int]:
+    """First user of each shard: a shard holds about ``USER_SHARD_RATINGS`` rated movies (at least one user)."""
+    # Each user's ten recommendations, scores and hints cost about as much as 20 rated movies.
+    cumulative = np.cumsum(np.asarray(totals, dtype=np.int64) + 20)
+    starts = [0]
+    while True:
+        limit = (cumulative[starts[-1] - 1] if starts[-1] else 0) + USER_SHARD_RATINGS
+        following = max(int(np.searchsorted(cumulative, limit, side="right")), starts[-1] + 1)
+        if following >= len(cumulative):
+            return starts
+        starts.append(following)
+
+
+def _user_shard(users: UserLists, start: int, stop: int) -> dict:
+    return {
+        "start": start,
+        "rated": [users.rated[u].tolist() for u in range(start, stop)],
+        "recs": [_valid(users.items[u]) for u in range(start, stop)],
+        "scores": [[round(float(s), 3) for s, j in zip(users.scores[u], users.items[u]) if j >= 0] for u in range(start, stop)],
+        "because": [[int(b) for b, j in zip(users.because[u], users.items[u]) if j >= 0] for u in range(start, stop)],
+    }
+
+
+# --- static movie pages -------------------------------------------------------------------------
+
+
+def render_movie_pages(data: ExplorerInput, env, titles, corated, corated_n, pages, dataset, build) -> dict[str, bytes]:
+    """``movies/<id>.html`` for every movie: details, similar and co-rated movies as links, no JavaScript."""
+    template = env.get_template("movie.html.j2")
+    years = np.asarray(data.years)
+    files = {}
+
+    def ref(j: int) -> dict:
+        return {"title": titles[j], "year": int(years[j]) if years[j] > 0 else None, "href": quote(pages[j])}
+
+    imdb = data.links.get("imdb") if data.links else None
+    tmdb = data.links.get("tmdb") if data.links else None
+    for r, movie_id in enumerate(data.movie_ids):
+        movie = {
+            "id": str(movie_id),
+            "title": titles[r],
+            "year": int(years[r]) if years[r] > 0 else None,
+            "genres": " · ".join(g for g in data.genres[r] if g not in NO_GENRE) or "no genres listed",
+            "ratings": int(data.counts[r]),
+            "mean": None if data.mean_rating is None or not math.isfinite(data.mean_rating[r]) else round(float(data.mean_rating[r]), 2),
+            "imdb": f"https://www.imdb.com/title/tt{imdb[r]}/" if imdb is not None and str(imdb[r]).isdigit() else None,
+            "tmdb": f"https://www.themoviedb.org/movie/{tmdb[r]}" if tmdb is not None and str(tmdb[r]).isdigit() else None,
+        }
+        similar = [dict(ref(int(j)), score=float(s)) for j, s in zip(data.neighbours.indices[r], data.neighbours.scores[r]) if j >= 0]
+        shared = [dict(ref(int(j)), n=int(c)) for j, c in zip(corated[r], corated_n[r]) if j >= 0]
+        context = MovieContext(
+            page_title=f"{movie['title']} · {data.dataset_name} · reelspace",
+            dataset=dataset,
+            build=build,
+            movie=movie,
+            similar=similar,
+            corated=shared,
+            explorer=f"../{PAGE}#movie={quote(str(movie_id), safe='')}",
+        )
+        files[f"{MOVIE_PAGES}/{pages[r]}"] = template.render(**asdict(context)).encode("utf-8")
+    return files
