@@ -6,6 +6,7 @@ The pipeline, one module per stage (see ``values.py`` for the values between the
     sequences                            ->  Sequences
     movie_vectors                        ->  WordVectors
     user_vectors                         ->  SentenceVectors
+    embedders / tf_models (--embedders)  ->  ModelVectors (softmax, textcnn, autoencoder; TensorFlow)
     neighbours                           ->  Neighbours
     projector / sprite                   ->  projector bundle files
     site                                 ->  pages

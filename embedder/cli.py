@@ -33,8 +33,11 @@ examples:
   python build.py --base-url https://me.github.io/movies/   # adds the "Open in Embedding Projector" link
   python build.py validate output/                  # check a built site against the projector's rules
   python build.py --layouts pca,tsne,umap           # every layout in the explorer and as projector bookmarks
+  python build.py --embedders w2v,softmax,textcnn,autoencoder   # the four designs side by side (TensorFlow)
   python build.py publish gh-pages                  # push output/ to the gh-pages branch of origin
   python build.py publish gist                      # upload the projector files to a gist ($GITHUB_TOKEN)
+  python build.py evaluate --ratings ../shared/data/ml-100k   # held-out HR@10, NDCG@10, genre Jaccard vs baselines
+  python build.py --evaluate                        # the same figures in the index page's model card
   tensorboard --logdir output/tensorboard           # the same embeddings in TensorBoard
 
 reproducibility: --deterministic trains with one worker thread, and with the
@@ -101,6 +104,15 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--user-vectors", choices=("sif", "usif", "mean"), default="sif", help="SIF (default), uSIF or plain mean")
     g.add_argument("--sif-alpha", type=float, default=1e-3, metavar="A", help="SIF's smoothing constant a (default 1e-3)")
 
+    g = p.add_argument_group("embedders (TensorFlow models beside Word2Vec)")
+    g.add_argument("--embedders", default="w2v", metavar="LIST",
+                   help="embeddings to build side by side, from w2v,softmax,textcnn,autoencoder (default w2v; w2v is always "
+                        "the base); the others need TensorFlow and are cached under the dataset cache folder's models/")
+    g.add_argument("--model-epochs", type=int, metavar="N",
+                   help="most epochs per TensorFlow model (default: each model's own; all stop early on a validation split)")
+    g.add_argument("--retrain", action="store_true", help="retrain the TensorFlow models even when the model cache has them")
+    g.add_argument("--no-model-cache", action="store_true", help="neither read nor write the model cache")
+
     g = p.add_argument_group("site")
     g.add_argument("--out", default="output", metavar="DIR", help="where the site goes (default output/); replaced whole on success")
     g.add_argument("--base-url", metavar="URL", help="https:// address the site will be served at; adds the projector link and hosted config")
@@ -116,6 +128,11 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
                         "default auto: PCA, plus t-SNE for small catalogues (see README)")
     g.add_argument("--movie-pages", action="store_true", help="also write a static page per movie, movies/<id>.html (no JavaScript)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bars (they are shown only on a terminal anyway)")
+
+    # Issue 5: how recommendations are scored, and --evaluate for the model card (embedder.evaluate_cli).
+    from .evaluate_cli import add_build_options
+
+    add_build_options(p)
     return p
 
 
@@ -126,6 +143,10 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
     try:
         if argv[:1] == ["validate"]:
             return _validate(argv[1:])
+        if argv[:1] == ["evaluate"]:  # issue 5: held-out figures (embedder.evaluate_cli)
+            from .evaluate_cli import main as evaluate_main
+
+            return evaluate_main(argv[1:], env)
         if argv[:1] == ["publish"]:
             from .publish import main as publish_main
 

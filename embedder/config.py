@@ -14,7 +14,9 @@ from typing import Mapping
 from .datasets import default_cache_dir
 from .errors import ConfigError
 from .movie_vectors import Word2VecParams
+from .evaluate_cli import scoring_from_args
 from .readers import ReadSpec
+from .recommend import ScoringParams, scoring_problems
 from .sequences import SequenceParams
 from .site import DEFAULT_TEMPLATES
 from .user_vectors import METHODS
@@ -64,6 +66,21 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """The embeddings built beside Word2Vec (issue 6: ``--embedders``, see ``embedder.embedders``).
+
+    ``embedders`` always holds ``w2v``; ``max_epochs`` None keeps each model's
+    own limit (they stop early on a validation split anyway); ``retrain``
+    ignores the model cache; ``cache`` False neither reads nor writes it.
+    """
+
+    embedders: tuple[str, ...] = ("w2v",)
+    max_epochs: int | None = None
+    retrain: bool = False
+    cache: bool = True
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """Everything one build needs."""
 
@@ -75,6 +92,10 @@ class BuildConfig:
     site: SiteConfig
     deterministic: bool
     progress: bool
+    models: ModelConfig = ModelConfig()
+    # Issue 5: how recommendations are scored (embedder.recommend) and whether the build runs the evaluation.
+    scoring: ScoringParams = ScoringParams()
+    evaluate: bool = False
 
 
 def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
@@ -112,6 +133,9 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         layouts=_layouts(getattr(args, "layouts", None), problems),
         movie_pages=bool(getattr(args, "movie_pages", False)),
     )
+    models = _models(args, problems)
+    scoring = scoring_from_args(args)  # issue 5
+    problems.extend(scoring_problems(scoring))
     _check_numbers(args, problems)
     _check_paths(site, data, problems)
     _check_sharing(site, problems)
@@ -126,6 +150,9 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         site=site,
         deterministic=args.deterministic,
         progress=not args.quiet,
+        models=models,
+        scoring=scoring,
+        evaluate=bool(getattr(args, "evaluate", False)),
     )
 
 
@@ -233,7 +260,7 @@ def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> Non
 
 
 #: Folders and files of the site a TensorBoard logdir inside it must not take.
-_SITE_NAMES = ("projector", "data", "static", "index.html", "build.json")
+_SITE_NAMES = ("projector", "data", "static", "index.html", "build.json", "explorer", "explorer.html", "movies")
 
 
 def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
@@ -263,6 +290,23 @@ def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
         return None
     problems.extend(missing_packages(names))
     return names
+
+
+def _models(args, problems: list[str]) -> ModelConfig:
+    """``--embedders`` and the model options (issue 6): known names, TensorFlow installed when needed."""
+    from .embedders import missing_tensorflow, parse_embedders
+
+    try:
+        names = parse_embedders(getattr(args, "embedders", None))
+    except ConfigError as error:
+        problems.append(str(error))
+        names = ("w2v",)
+    problems.extend(missing_tensorflow(names))
+    max_epochs = getattr(args, "model_epochs", None)
+    if max_epochs is not None and not 1 <= max_epochs <= 1000:
+        problems.append(f"--model-epochs must be between 1 and 1000, got {max_epochs}")
+    return ModelConfig(embedders=names, max_epochs=max_epochs, retrain=bool(getattr(args, "retrain", False)),
+                       cache=not getattr(args, "no_model_cache", False))
 
 
 def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__
 from .config import BuildConfig
+from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
 from .output import SiteFiles, check_target, write_site
 from .sequences import SequenceReport, make_sequences
@@ -60,6 +61,8 @@ class BuildReport:
     site_bytes: int = 0
     projector_link: str | None = None
     tensorboard_logdir: str | None = None
+    # Issue 6: one line per embedder beside Word2Vec (figures, build time, cache).
+    models: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A few lines for the terminal: counts, timings, where the site is and how to open it."""
@@ -69,8 +72,10 @@ class BuildReport:
             f"  {self.ratings:,} ratings, {self.users:,} users, {self.movies:,} movies",
         ]
         lines += [f"  {name}: {n:,} x {d}" for name, (n, d) in self.shapes.items()]
+        lines += [f"  {line}" for line in self.models]
         lines.append("  " + " · ".join(f"{stage} {seconds:.1f}s" for stage, seconds in self.timings.items()))
         lines.append(f"  open it:  python -m http.server -d {self.out_dir}   then http://localhost:8000/")
+        lines.append(f"  explore:  http://localhost:8000/explorer.html  (or open {self.out_dir}/explorer.html from disk)")
         if self.projector_link:
             lines.append(f"  share it: publish {self.out_dir}/ at the --base-url, then {self.projector_link}")
         else:
@@ -84,13 +89,13 @@ class BuildReport:
 class _Stages:
     """Times each stage and shows one overall progress bar."""
 
-    def __init__(self, progress: bool):
+    def __init__(self, progress: bool, extra: int = 0):
         self.timings: dict[str, float] = {}
         self._bar = None
         if progress:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=len(STAGES), desc="build", unit="stage", leave=False, file=sys.stderr)
+            self._bar = tqdm(total=len(STAGES) + extra, desc="build", unit="stage", leave=False, file=sys.stderr)
 
     @contextmanager
     def stage(self, name: str):
@@ -120,7 +125,7 @@ def build(
     check_target(config.site.out_dir)  # fail before training, not after
     if tensorboard_target(config.site)[1] is not None:
         check_target(config.site.tensorboard_logdir)  # an external TensorBoard logdir (issue 4)
-    stages = _Stages(config.progress)
+    stages = _Stages(config.progress, extra=1 if len(config.models.embedders) > 1 else 0)  # + "models" (issue 6)
     try:
         with stages.stage("read"):
             if dataset is None:
@@ -140,6 +145,8 @@ def build(
             if sentences is None:
                 sentences = sentence_vectors(sequences, words, config.sentence_method, alpha=config.sif_alpha)
         movies_side, users_side = _sides(config, words, sentences)
+        # Embedders beside Word2Vec (issue 6, --embedders): TensorFlow models on the same rows, or the model cache.
+        extras = _extra_embeddings(config, dataset, movies_side, users_side, stages, warn)
         with stages.stage("neighbours"):
             neighbours = nearest(movies_side.vectors, config.site.neighbours)
         with stages.stage("layouts"):
@@ -148,21 +155,42 @@ def build(
 
             layouts = compute_layouts(movies_side.vectors, users_side.vectors, config.site.layouts,
                                       seed=config.word2vec.seed, progress=config.progress)
+            map_layouts = layouts
+            if extras:  # issue 6: each embedder's layouts become choices of the explorer's Layout menu
+                from .embedders import explorer_layouts
+
+                map_layouts = explorer_layouts(layouts, extras, dataset, movies_side.ids, users_side.ids, seed=config.word2vec.seed)
         files = SiteFiles()
         projector = _projector_files(config, dataset, movies_side, users_side, stages, warn,
-                                     bookmarks=bookmarks(layouts, movies_side.vectors.shape, users_side.vectors.shape))
+                                     bookmarks=bookmarks(layouts, movies_side.vectors.shape, users_side.vectors.shape),
+                                     extras=extras)
         files.update(projector)
         with stages.stage("explorer"):
             from .explorer import site_explorer
 
-            files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, layouts))
+            files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, map_layouts,
+                                       **_explorer_recommender(config, sequences, words)))
         # Sharing (issue 4): TensorBoard logdir, self-hosted projector page and build.json for `publish`.
         sharing = sharing_files(config, dataset.name, projector, PROJECTOR_FOLDER)
         files.update(sharing.site)
+        evaluation = _evaluation(config, dataset, stages)  # issue 5: held-out figures for the model card (--evaluate)
+        if evaluation is not None and extras:  # issue 6: the TensorFlow embedders as rows of the same model card
+            with stages.stage("evaluate"):
+                from .embedders import evaluation_rows
+
+                evaluation.rows.extend(evaluation_rows(
+                    dataset, config.models.embedders, seed=config.word2vec.seed,
+                    cache_dir=config.data.cache_dir / "models" if config.models.cache else None,
+                    max_epochs=config.models.max_epochs, retrain=config.models.retrain, progress=config.progress))
         with stages.stage("site"):
             files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours))
+            files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation))  # issue 5: settings (+ figures)
             context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files)
+            if extras:  # issue 6: a card per extra tensor, and the embedders side by side
+                context = replace(context, **_extra_index_fields(context, dataset, movies_side, extras, files, stages.timings,
+                                                                 config.deterministic))
             context = replace(context, **sharing.index_fields())
+            context = replace(context, model_card=card_context(config, dataset, evaluation))  # issue 5
             files.update(render_site(context, config.site.template_dir))
         with stages.stage("write"):
             from .validate import validate_projector
@@ -178,7 +206,8 @@ def build(
         ratings=len(dataset.interactions),
         users=len(dataset.interactions.user_ids),
         movies=len(dataset.movies),
-        shapes={movies_side.name: movies_side.vectors.shape, users_side.name: users_side.vectors.shape},
+        shapes={movies_side.name: movies_side.vectors.shape, users_side.name: users_side.vectors.shape,
+                **{side.name: side.vectors.shape for side in _extra_sides(extras)}},
         timings=stages.timings,
         notes=dataset.notes,
         site_bytes=files.total_bytes(),
@@ -187,6 +216,7 @@ def build(
             f"{config.site.out_dir}/{sharing.tensorboard_folder}" if sharing.tensorboard_folder else
             (str(sharing.logdir_path) if sharing.logdir_path else None)
         ),
+        models=tuple(_model_line(model) for model in extras),
     )
 
 
@@ -237,7 +267,8 @@ def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
     return counts[user_rows], mean, top
 
 
-def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None) -> dict[str, bytes]:
+def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None,
+                     extras=()) -> dict[str, bytes]:
     from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
     from .sprite import find_posters, make_sprite, tile_size
 
@@ -269,8 +300,31 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
             vectors=users.vectors,
             metadata=user_metadata(users.ids, n, user_mean, top, dataset.users),
         )
-        return projector_files([movie_embedding, user_embedding], folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
+        # Issue 6: every extra embedder's tensors, with the same metadata (and the same sprite bytes) as Word2Vec's.
+        embeddings = [movie_embedding, user_embedding] + [
+            replace(movie_embedding if side.slug.startswith("movies") else user_embedding,
+                    name=side.name, slug=side.slug, vectors=side.vectors)
+            for side in _extra_sides(extras)
+        ]
+        return projector_files(embeddings, folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
                                bookmarks=bookmarks)
+
+
+def _explorer_recommender(config: BuildConfig, sequences: Sequences, words: WordVectors) -> dict:
+    """The explorer's recommender: the measured default scoring (README "Quality").
+
+    It needs the users orientation (sentences are users, words are movies);
+    with ``--orientation movies`` the explorer keeps cosine of the vectors.
+    """
+    if config.sequences.orientation != "users" or words.output_vectors is None:
+        return {}
+    from .recommend import recommend
+
+    def scorer(rated):
+        picks = recommend(sequences, words, k=10, params=config.scoring, exclude=rated)
+        return picks.items, picks.scores
+
+    return {"recommend": scorer, "scoring": config.scoring.describe() + "; movies they rated are left out"}
 
 
 def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
@@ -397,6 +451,8 @@ def _describe(path: str) -> str:
         return "projector bookmarks"
     if name == "neighbours.json":
         return "top-k cosine neighbours of every movie"
+    if name == "model_card.json":
+        return "model card: training settings and, with --evaluate, held-out figures"
     if name == "index.html":
         return "the standalone Embedding Projector, self-hosted with the data"
     if name == "oss_demo_projector_config.json":
@@ -404,3 +460,76 @@ def _describe(path: str) -> str:
     if name == "favicon.png":
         return "the self-hosted projector's icon"
     return ""
+
+
+# --- issue 6: the embedders beside Word2Vec (--embedders) ---------------------------------------
+
+
+def _extra_embeddings(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn) -> list:
+    """Train (or take from the model cache) every ``--embedders`` model but w2v, on the w2v rows."""
+    if len(config.models.embedders) < 2:
+        return []
+    from .embedders import EmbedderInput, build_embeddings
+
+    with stages.stage("models"):
+        return build_embeddings(
+            config.models.embedders, EmbedderInput(dataset, movies.ids, users.ids), seed=config.word2vec.seed,
+            cache_dir=config.data.cache_dir / "models" if config.models.cache else None,
+            max_epochs=config.models.max_epochs, retrain=config.models.retrain, progress=config.progress)
+
+
+def _extra_sides(extras) -> list[Side]:
+    """The projector tensors of the extra embedders: movies, and users where the model has them."""
+    sides = []
+    for model in extras:
+        sides.append(Side(f"movies_{model.name}", f"movies · {model.name}", model.how, None, model.movie_vectors))
+        if model.user_vectors is not None:
+            sides.append(Side(f"users_{model.name}", f"users · {model.name}", f"user vectors of the {model.title}", None,
+                              model.user_vectors))
+    return sides
+
+
+def _model_line(model) -> str:
+    """One summary line: figures, build time, cache."""
+    from .embedders import format_figure
+
+    figures = ", ".join(format_figure(k, v) for k, v in model.figures.items())
+    where = f"from the model cache (trained in {model.seconds:.1f} s)" if model.cached else f"trained in {model.seconds:.1f} s"
+    return f"{model.name}: {figures}; {where}"
+
+
+def _extra_index_fields(context: IndexContext, dataset: Dataset, movies: Side, extras, files: SiteFiles, timings: dict,
+                        deterministic: bool = False) -> dict:
+    """A card per extra tensor in the embeddings table, and the side-by-side rows of the model card."""
+    from .embedders import side_by_side
+
+    folder = PROJECTOR_FOLDER
+    cards = [
+        EmbeddingCard(
+            name=side.name,
+            shape=tuple(side.vectors.shape),
+            how=side.how,
+            bytes=f"{folder}/{side.slug}.bytes",
+            tsv=f"{folder}/{side.slug}.tsv",
+            metadata=f"{folder}/{side.slug}_metadata.tsv",
+            sprite=f"{folder}/{side.slug}_sprite.png" if f"{folder}/{side.slug}_sprite.png" in files else None,
+        )
+        for side in _extra_sides(extras)
+    ]
+    # --deterministic promises byte-identical rebuilds: no wall-clock time on the page then.
+    w2v_seconds = None if deterministic else timings.get("word2vec", 0.0) + timings.get("user vectors", 0.0)
+    return {"embeddings": list(context.embeddings) + cards,
+            "models": side_by_side(dataset, movies.ids, movies.vectors, w2v_seconds, extras, f"the core: {movies.name}")}
+
+
+# --- issue 5: the held-out evaluation behind the model card (--evaluate) -------------------------
+
+
+def _evaluation(config: BuildConfig, dataset: Dataset, stages: _Stages):
+    """``build.py evaluate``'s report (test split, one seed) when ``--evaluate`` is given, else None."""
+    if not config.evaluate:
+        return None
+    from .evaluate import EvalOptions, run
+
+    with stages.stage("evaluate"):
+        return run(dataset, config, config.scoring, EvalOptions())

@@ -51,6 +51,10 @@ class IndexContext:
     # Sharing (issue 4): the TensorBoard logdir folder and the self-hosted projector page, when built.
     tensorboard: str | None = None
     self_hosted: str | None = None
+    # Issue 6 (--embedders): one row per embedder side by side (see embedder.embedders.side_by_side).
+    models: dict = field(default_factory=dict)
+    # Issue 5: the "Model card" (embedder.model_card.card_context): data, scoring and, with --evaluate, figures.
+    model_card: dict = field(default_factory=dict)
 
 
 def make_env(template_dir: Path):

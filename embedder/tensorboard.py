@@ -15,8 +15,8 @@ logdir holding ``projector_config.pbtxt`` and the files it names
 
 The files are made from the in-memory projector bundle (its relative config,
 ``.bytes`` tensors, metadata, sprites and bookmarks), never re-read from disk.
-The config is written by the tensorboard package's projector API
-(``ProjectorConfig`` + ``visualize_embeddings``).  TensorBoard caches configs
+The config is the tensorboard package's ``ProjectorConfig``, as text in the
+form ``visualize_embeddings`` writes (see ``_pbtxt``).  TensorBoard caches configs
 of logdirs without checkpoints: restart it after a rebuild.
 """
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
@@ -116,14 +115,17 @@ def _embedding(proto, entry: dict, bundle: Mapping[str, bytes], prefix: str) -> 
 
 
 def _pbtxt(config) -> bytes:
-    """The text-format config, written by ``projector.visualize_embeddings`` itself."""
-    from tensorboard.plugins import projector
+    """The text-format config: exactly what ``projector.visualize_embeddings`` writes.
 
-    # visualize_embeddings only writes into a directory; the site writer wants
-    # bytes, so let it write into a scratch folder and take the file back.
-    with tempfile.TemporaryDirectory(prefix="reelspace-tb-") as scratch:
-        projector.visualize_embeddings(scratch, config)
-        return (Path(scratch) / CONFIG_FILE).read_bytes()
+    ``visualize_embeddings`` is ``text_format.MessageToString(config)`` written
+    through ``tensorboard.compat.tf.io.gfile``, and that lazy ``tf`` imports
+    the real TensorFlow whenever it is installed (it is, for ``--embedders``;
+    issue 6): seconds of import in a build that needs none.  So the same text
+    is made here directly (a test compares it with ``visualize_embeddings``).
+    """
+    from google.protobuf import text_format
+
+    return text_format.MessageToString(config).encode("utf-8")
 
 
 def _check_embedding(root: Path, embedding) -> list[str]:

@@ -17,7 +17,8 @@ from tests.fake_github import FakeGitHub
 
 TOKEN = "ghp_TESTtoken_that_must_never_leak_0123456789"
 FAST = ["--dataset", "demo", "--deterministic", "--epochs", "2", "--vector-size", "8", "-q"]
-DATA_FILES = ("movies.tsv", "movies_metadata.tsv", "users.tsv", "users_metadata.tsv")
+DATA_FILES = ("movies.tsv", "movies_metadata.tsv", "users.tsv", "users_metadata.tsv",
+              "movies_bookmarks.json", "users_bookmarks.json")  # bookmarks: the layouts (issue 3)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +57,9 @@ def expected_config(site, raw_base, revision):
     for entry in config["embeddings"]:
         entry["tensorPath"] = entry["tensorPath"].replace(".bytes", ".tsv")
         entry.pop("sprite", None)
-        for key in ("tensorPath", "metadataPath"):
-            entry[key] = f"{raw_base}/raw/{revision}/{entry[key]}"
+        for key in ("tensorPath", "metadataPath", "bookmarksPath"):
+            if key in entry:
+                entry[key] = f"{raw_base}/raw/{revision}/{entry[key]}"
     return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
 

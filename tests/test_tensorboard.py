@@ -149,7 +149,8 @@ def test_the_logdir_is_self_contained_and_valid(site):
     logdir = site / "tensorboard"
     assert validate_logdir(logdir) == []
     names = {p.name for p in logdir.iterdir()}
-    assert names == {CONFIG_FILE, "movies.tsv", "movies_metadata.tsv", "movies_sprite.png", "users.tsv", "users_metadata.tsv"}
+    assert names == {CONFIG_FILE, "movies.tsv", "movies_metadata.tsv", "movies_sprite.png", "users.tsv", "users_metadata.tsv",
+                     "movies_bookmarks.json", "users_bookmarks.json"}  # the layouts as bookmarks (issue 3)
     text = (logdir / CONFIG_FILE).read_text()
     assert 'tensor_path: "movies.tsv"' in text and "tensor_shape: 400" in text and "tensor_shape: 8" in text
     assert "/" not in "".join(re.findall(r'_path: "([^"]*)"', text))
