@@ -373,22 +373,25 @@ def _period(dataset: Dataset) -> str | None:
     return f"{first} to {last}"
 
 
+def _embedding_card(side: Side, files: SiteFiles) -> EmbeddingCard:
+    """One row of the index page's embeddings table, linking the side's projector files."""
+    stem = f"{PROJECTOR_FOLDER}/{side.slug}"
+    return EmbeddingCard(
+        name=side.name,
+        shape=tuple(side.vectors.shape),
+        how=side.how,
+        bytes=f"{stem}.bytes",
+        tsv=f"{stem}.tsv",
+        metadata=f"{stem}_metadata.tsv",
+        sprite=f"{stem}_sprite.png" if f"{stem}_sprite.png" in files else None,
+    )
+
+
 def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceReport, movies: Side, users: Side, neighbours, files: SiteFiles) -> IndexContext:
     from .projector import hosted_config_url, projector_link
 
     folder = PROJECTOR_FOLDER
-    cards = [
-        EmbeddingCard(
-            name=side.name,
-            shape=tuple(side.vectors.shape),
-            how=side.how,
-            bytes=f"{folder}/{side.slug}.bytes",
-            tsv=f"{folder}/{side.slug}.tsv",
-            metadata=f"{folder}/{side.slug}_metadata.tsv",
-            sprite=f"{folder}/{side.slug}_sprite.png" if f"{folder}/{side.slug}_sprite.png" in files else None,
-        )
-        for side in (movies, users)
-    ]
+    cards = [_embedding_card(side, files) for side in (movies, users)]
     by_users = config.sequences.orientation == "users"
     method = {"sif": "SIF", "usif": "uSIF", "mean": "the plain mean"}[config.sentence_method]
     settings = [("orientation", config.sequences.orientation), ("word order", "shuffled every epoch" if config.word2vec.shuffle else "time")]
@@ -503,19 +506,7 @@ def _extra_index_fields(context: IndexContext, dataset: Dataset, movies: Side, e
     """A card per extra tensor in the embeddings table, and the side-by-side rows of the model card."""
     from .embedders import side_by_side
 
-    folder = PROJECTOR_FOLDER
-    cards = [
-        EmbeddingCard(
-            name=side.name,
-            shape=tuple(side.vectors.shape),
-            how=side.how,
-            bytes=f"{folder}/{side.slug}.bytes",
-            tsv=f"{folder}/{side.slug}.tsv",
-            metadata=f"{folder}/{side.slug}_metadata.tsv",
-            sprite=f"{folder}/{side.slug}_sprite.png" if f"{folder}/{side.slug}_sprite.png" in files else None,
-        )
-        for side in _extra_sides(extras)
-    ]
+    cards = [_embedding_card(side, files) for side in _extra_sides(extras)]
     # --deterministic promises byte-identical rebuilds: no wall-clock time on the page then.
     w2v_seconds = None if deterministic else timings.get("word2vec", 0.0) + timings.get("user vectors", 0.0)
     return {"embeddings": list(context.embeddings) + cards,
