@@ -138,19 +138,15 @@ def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layout
     ``recommend`` (with a one-line ``scoring`` description for the page)
     replaces the cosine recommender; see :func:`user_lists`.
     """
-    import pandas as pd
-
     from . import __version__
+    from .catalogue import catalogue_rows, movie_stats
 
     catalogue = dataset.movies
-    rows = pd.Index(np.asarray(catalogue.ids, dtype=object)).get_indexer(np.asarray(movies.ids, dtype=object))
+    rows = catalogue_rows(dataset, movies.ids)
     inter = dataset.interactions
-    item_rows = pd.Index(np.asarray(catalogue.ids, dtype=object)).get_indexer(np.asarray(inter.item_ids, dtype=object))
-    counts = np.bincount(item_rows[inter.item], minlength=len(catalogue))
-    mean = None
-    if inter.rating is not None:
-        sums = np.bincount(item_rows[inter.item], weights=inter.rating, minlength=len(catalogue))
-        mean = (sums / np.maximum(counts, 1))[rows]
+    counts, mean = movie_stats(dataset)
+    if mean is not None:
+        mean = mean[rows]
     data = ExplorerInput(
         dataset_name=dataset.name,
         movie_ids=np.asarray(movies.ids),

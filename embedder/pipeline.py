@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import __version__
+from .catalogue import catalogue_rows, movie_stats
 from .config import BuildConfig
 from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
@@ -232,22 +233,6 @@ def _sides(config: BuildConfig, words: WordVectors, sentences: SentenceVectors) 
     return movies, users
 
 
-def _catalogue_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
-    import pandas as pd
-
-    return pd.Index(dataset.movies.ids).get_indexer(ids)
-
-
-def _movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rating count and mean rating per catalogue row."""
-    inter = dataset.interactions
-    counts = np.bincount(inter.item, minlength=len(dataset.movies))
-    if inter.rating is None:
-        return counts, None
-    sums = np.bincount(inter.item, weights=inter.rating, minlength=len(dataset.movies))
-    return counts, sums / np.maximum(counts, 1)
-
-
 def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
     """Rating count, mean rating and most-rated primary genre of the given users.
 
@@ -272,8 +257,8 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
     from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
     from .sprite import find_posters, make_sprite, tile_size
 
-    rows = _catalogue_rows(dataset, movies.ids)
-    counts, mean = _movie_stats(dataset)
+    rows = catalogue_rows(dataset, movies.ids)
+    counts, mean = movie_stats(dataset)
     with stages.stage("sprite"):
         posters = None
         if config.site.posters is not None:
@@ -335,7 +320,7 @@ def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
 
 def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours) -> bytes:
     """Every movie's top-k list, compact: indices into ``ids``, scores to 3 decimals."""
-    rows = _catalogue_rows(dataset, movies.ids)
+    rows = catalogue_rows(dataset, movies.ids)
     doc = {
         "k": int(neighbours.indices.shape[1]),
         "ids": movies.ids.tolist(),
@@ -348,8 +333,8 @@ def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours) -> 
 
 def _examples(dataset: Dataset, movies: Side, neighbours: Neighbours, n: int = 6) -> list[dict]:
     """The neighbour lists of the ``n`` most-rated movies."""
-    rows = _catalogue_rows(dataset, movies.ids)
-    counts, _ = _movie_stats(dataset)
+    rows = catalogue_rows(dataset, movies.ids)
+    counts, _ = movie_stats(dataset)
     best = np.lexsort((np.arange(len(rows)), -counts[rows]))[:n]
     titles, genres = dataset.movies.titles, dataset.movies.genres
     examples = []
