@@ -1,0 +1,95 @@
+"""BuildConfig -> EngineResult: the read, sentences, word2vec and user-vector stages on Spark, timed."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import ConfigError
+from ..sequences import SequenceReport
+from ..values import Dataset, SentenceVectors, Sequences, WordVectors
+from .read import check_dataset, csv_layout, log_frame, read_ratings
+from .sentences import group_sentences
+from .session import SparkParams, spark_session
+from .vectors import spark_sentence_vectors, train_word2vec
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What ``run_spark`` hands the pipeline, with the seconds each stage took."""
+
+    dataset: Dataset
+    sequences: Sequences
+    report: SequenceReport
+    words: WordVectors
+    sentences: SentenceVectors
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = print) -> EngineResult:
+    """Read, group, train Word2Vec and make the user vectors of a ``BuildConfig`` on Spark.
+
+    A session this function starts is stopped at the end; one already
+    running (a notebook's, a test's) is used as it is and left running.
+    """
+    from pyspark.sql import SparkSession
+
+    params = config.spark or SparkParams()
+    timings: dict[str, float] = {}
+    running = SparkSession.getActiveSession()
+    spark, cached = running, []
+    try:
+        with _timed(timings, "read"):  # finding the data and starting Spark count as reading
+            source = _locate(config.data, progress=progress, warn=warn)  # fails before Spark starts
+            spark = running or spark_session(params, progress=progress)
+            log = (log_frame(spark, source) if isinstance(source, Dataset)
+                   else read_ratings(spark, source, strict=config.data.strict, name=config.data.dataset))
+            cached.append(log.frame)
+        with _timed(timings, "sentences"):
+            corpus = group_sentences(log, config.sequences)
+            cached.append(corpus.frame)
+        with _timed(timings, "word2vec"):
+            words = train_word2vec(corpus, config.word2vec, partitions=params.word2vec_partitions)
+        with _timed(timings, "user vectors"):
+            sentences = spark_sentence_vectors(corpus, words, config.sentence_method, alpha=config.sif_alpha)
+    finally:
+        for frame in cached:
+            frame.unpersist()
+        if running is None and spark is not None:
+            spark.stop()
+    return EngineResult(log.dataset, corpus.sequences, corpus.report, words, sentences, timings)
+
+
+def _locate(data, *, progress: bool, warn):
+    """What ``sources.load_dataset`` would read: a checked ratings.csv folder or file, or the demo Dataset."""
+    from ..demo import make_demo
+
+    if data.ratings is not None:
+        return csv_layout(data.ratings).ratings
+    if data.dataset == "demo":
+        return make_demo(seed=data.demo_seed)
+    from ..datasets import cached_path, fetch
+    from ..errors import DownloadError
+
+    problems = check_dataset(data.dataset)
+    if problems:
+        raise ConfigError(problems[0])
+    folder = cached_path(data.dataset, data.cache_dir)
+    if folder is None:
+        try:
+            folder = fetch(data.dataset, data.cache_dir, mirror=data.mirror, progress=progress)
+        except DownloadError as error:
+            if not data.fallback_to_demo:
+                raise
+            warn(f"warning: {error} -- building the built-in demo dataset instead")
+            return make_demo(seed=data.demo_seed)
+    return csv_layout(folder).ratings
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str):
+    start = time.perf_counter()
+    yield
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - start

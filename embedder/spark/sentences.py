@@ -1,0 +1,82 @@
+"""SparkLog -> SparkCorpus: ``make_sequences``' filters, order and result, computed on Spark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import DataError
+from ..sequences import SequenceParams, SequenceReport
+from ..values import Sequences
+from .read import SparkLog
+from .session import broadcast, column, quiet_pandas
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+@dataclass(frozen=True)
+class SparkCorpus:
+    """Sentences on both sides: ``sequences`` on the driver, ``frame`` on Spark.
+
+    ``frame`` has ``sentence`` (a group code, ``user`` or ``item`` of the log)
+    and ``words`` (an array of word codes, in sentence order); ``groups`` and
+    ``words`` are the codes used, ascending: row ``s`` of ``sequences`` is
+    group ``groups[s]``, token ``t`` is word ``words[t]``.
+    """
+
+    sequences: Sequences
+    report: SequenceReport
+    frame: DataFrame
+    groups: np.ndarray
+    words: np.ndarray
+
+
+def group_sentences(log: SparkLog, params: SequenceParams) -> SparkCorpus:
+    """Group the log into sentences on Spark: ``make_sequences``' filters, order and result."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    if params.orientation not in ("users", "movies"):
+        raise ValueError(f"unknown orientation {params.orientation!r}")
+    inter = log.dataset.interactions
+    group, word = ("user", "item") if params.orientation == "users" else ("item", "user")
+    group_ids, word_ids = (inter.user_ids, inter.item_ids) if group == "user" else (inter.item_ids, inter.user_ids)
+    frame, low = log.frame, 0
+    with quiet_pandas():
+        if params.min_rating is not None and inter.rating is not None:
+            low = frame.filter(F.col("rating") < params.min_rating).count()
+            frame = frame.filter(F.col("rating") >= params.min_rating)
+        rare = 0
+        if params.min_count > 1:
+            counts = frame.groupBy(word).count()
+            rare = counts.filter(F.col("count") < params.min_count).agg(F.sum("count")).first()[0] or 0
+            frequent = counts.filter(F.col("count") >= params.min_count).select(word)
+            frame = frame.join(broadcast(frequent), word, "left_semi")
+        ordered = F.sort_array(F.collect_list(F.struct("timestamp", "row", word)))
+        grouped = frame.groupBy(F.col(group).alias("sentence")).agg(
+            F.transform(ordered, lambda x: x[word]).alias("words"))
+        grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)
+        short = grouped.filter(F.size("words") < params.min_length).count()
+        kept = grouped.filter(F.size("words") >= params.min_length).persist(StorageLevel.MEMORY_AND_DISK)
+        table = kept.orderBy("sentence").toArrow()
+        grouped.unpersist()
+    if table.num_rows == 0:
+        kept.unpersist()
+        raise DataError(
+            "no sentences left after filtering",
+            fix=f"lower --min-count ({params.min_count}), --min-length ({params.min_length}) or --min-rating",
+        )
+    groups = column(table, "sentence", np.int64)
+    lists = table.column("words").combine_chunks()
+    flat = np.asarray(lists.flatten().to_numpy(), dtype=np.int64)
+    indptr = np.asarray(lists.offsets.to_numpy(), dtype=np.int64)
+    indptr = indptr - indptr[0]
+    words, tokens = np.unique(flat, return_inverse=True)
+    sequences = Sequences(sentence_ids=group_ids[groups], token_ids=word_ids[words], indptr=indptr,
+                          tokens=tokens.astype(np.int32))
+    report = SequenceReport(dropped_low_ratings=int(low), dropped_rare_words=int(rare),
+                            dropped_short_sentences=int(short))
+    return SparkCorpus(sequences, report, kept, groups, words)

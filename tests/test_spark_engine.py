@@ -1,0 +1,294 @@
+"""``--engine spark``: Spark in local[2] gives what the local engine gives.
+
+Reading, grouping and the user vectors must match the local engine exactly
+(or to float32 rounding); Spark's Word2Vec is a different trainer (hierarchical
+softmax), so it is held to the planted clusters of the demo instead, and to
+overlapping with gensim's neighbours.  One SparkSession serves the module.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from embedder.demo import make_demo_with_truth
+from embedder.errors import ConfigError, DataError
+from embedder.movie_vectors import Word2VecParams, train_word_vectors
+from embedder.neighbours import nearest
+from embedder.readers import read_dataset
+from embedder.sequences import SequenceParams, make_sequences
+from embedder.spark import (SparkParams, group_sentences, log_frame, missing_spark, read_ratings, spark_sentence_vectors,
+                            spark_session, train_word2vec)
+from embedder.user_vectors import sentence_vectors
+from embedder.values import WordVectors
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+                       reason="needs pyspark and Java 17+ (pip install -r requirements-spark.txt)"),
+]
+
+#: Settings that start a small local Spark fast: interpreted plans, no adaptive re-planning, the JIT's quick tier.
+FAST_SPARK = (
+    ("spark.sql.shuffle.partitions", "2"),
+    ("spark.sql.codegen.wholeStage", "false"),
+    ("spark.sql.adaptive.enabled", "false"),
+    ("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"),
+)
+SMALL_W2V = Word2VecParams(vector_size=16, window=5, epochs=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session(SparkParams(master="local[2]", conf=FAST_SPARK))
+    yield session
+    session.stop()
+
+
+def write_movielens(folder, dataset, extra_lines=()):
+    """Write ``dataset`` as a MovieLens ratings.csv + movies.csv folder; ``extra_lines`` go after the ratings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    inter = dataset.interactions
+    users, items = inter.user_ids[inter.user], inter.item_ids[inter.item]
+    lines = ["userId,movieId,rating,timestamp"]
+    lines += [f"{u},{i},{r:.1f},{t}" for u, i, r, t in zip(users, items, inter.rating.tolist(), inter.timestamp.tolist())]
+    (folder / "ratings.csv").write_text("\n".join([*lines, *extra_lines]) + "\n", encoding="utf-8")
+    with open(folder / "movies.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["movieId", "title", "genres"])
+        for movie, title, genres in zip(dataset.movies.ids, dataset.movies.titles, dataset.movies.genres):
+            writer.writerow([movie, title, "|".join(genres) or "(no genres listed)"])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The demo's planted clusters, small: (dataset, cluster of each movie, MovieLens folder)."""
+    dataset, cluster = make_demo_with_truth(seed=0, n_movies=200, n_users=300)
+    return dataset, cluster, write_movielens(tmp_path_factory.mktemp("planted") / "ml-planted", dataset)
+
+
+def assert_same_sequences(spark_seq, local_seq):
+    for name in ("sentence_ids", "token_ids", "indptr", "tokens"):
+        assert np.array_equal(getattr(spark_seq, name), getattr(local_seq, name)), name
+    assert spark_seq.tokens.dtype == local_seq.tokens.dtype == np.int32
+
+
+# --- read ---------------------------------------------------------------------------------------
+
+
+def test_reads_a_movielens_folder_as_the_local_reader_does(spark, planted, tmp_path):
+    dataset, _, _ = planted
+    inter = dataset.interactions
+    extra = [
+        "",  # a blank line: skipped silently by both readers
+        "7,oops",  # malformed: counted, first at this line
+        f"{inter.user_ids[inter.user[0]]},{inter.item_ids[inter.item[0]]},1.0,1999999999",  # the first rating, again
+        "9001,1,4.5,2001-09-09T01:46:40Z",  # an ISO timestamp and a new user
+        "9002,1,five,1000",  # a rating that is not a number
+    ]
+    folder = write_movielens(tmp_path / "ml-test", dataset, extra)
+    got, want = read_ratings(spark, folder).dataset, read_dataset(folder)
+    for name in ("user_ids", "item_ids", "user", "item", "rating", "timestamp"):
+        a, b = getattr(got.interactions, name), getattr(want.interactions, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert got.notes == want.notes and len(got.notes) == 2
+    assert "skipped 2 malformed rows (first at line" in got.notes[0]
+    assert "dropped 1 duplicate rating" in got.notes[1]
+    assert (got.name, got.source) == (want.name, want.source) == ("ml-test", str(folder / "ratings.csv"))
+    assert np.array_equal(got.movies.titles, want.movies.titles) and got.movies.genres == want.movies.genres
+    assert np.array_equal(got.movies.years, want.movies.years)
+
+
+def test_strict_names_the_malformed_line(spark, planted, tmp_path):
+    dataset, _, _ = planted
+    folder = write_movielens(tmp_path / "ml-bad", dataset, ["1,2,3"])
+    line = len(dataset.interactions) + 2
+    with pytest.raises(DataError) as error:
+        read_ratings(spark, folder, strict=True)
+    assert str(error.value).startswith(f"{folder / 'ratings.csv'}:{line}: expected 4 columns, found 3")
+    with pytest.raises(DataError) as local:
+        read_dataset(folder, strict=True)
+    assert str(error.value) == str(local.value)
+
+
+def test_refuses_other_layouts_in_one_line(spark, tmp_path):
+    (tmp_path / "ml-100k").mkdir()
+    (tmp_path / "ml-100k" / "u.data").write_text("1\t2\t3\t4\n")
+    (tmp_path / "other.csv").write_text("user,item\n1,2\n")
+    (tmp_path / "headless").mkdir()
+    (tmp_path / "headless" / "ratings.csv").write_text("1,2,3.0,4\n")
+    for path in (tmp_path / "ml-100k", tmp_path / "other.csv", tmp_path / "headless"):
+        with pytest.raises(ConfigError, match="reads MovieLens ratings.csv layouts.*use --engine local") as error:
+            read_ratings(spark, path)
+        assert "\n" not in str(error.value)
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [
+    SequenceParams(),
+    SequenceParams(min_rating=3.5),
+    SequenceParams(min_count=58),
+    SequenceParams(min_length=60),
+    SequenceParams(min_rating=3.0, min_count=45, min_length=30),
+    SequenceParams(orientation="movies", min_count=30, min_length=60),
+], ids=["defaults", "min-rating", "min-count", "min-length", "all-filters", "movies"])
+def test_grouping_equals_make_sequences(spark, planted, params):
+    dataset, _, _ = planted
+    corpus = group_sentences(log_frame(spark, dataset), params)
+    local, report = make_sequences(dataset.interactions, params)
+    assert_same_sequences(corpus.sequences, local)
+    assert corpus.report == report
+    if params != SequenceParams():
+        assert len(local.tokens) < len(dataset.interactions)  # the filters did remove something
+
+
+def test_timestamp_ties_keep_the_file_order(spark, tmp_path):
+    folder = tmp_path / "ml-ties"
+    folder.mkdir()
+    rows = ["u1,m10,4.0,5", "u2,m12,3.0,1", "u1,m11,4.0,3", "u1,m12,2.0,5", "u1,m13,4.0,3", "u2,m10,4.0,1",
+            "u3,m10,4.0,7"]
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    log = read_ratings(spark, folder)
+    corpus = group_sentences(log, SequenceParams())
+    seq = corpus.sequences
+    first = seq.token_ids[seq.tokens[seq.indptr[0]:seq.indptr[1]]]
+    assert seq.sentence_ids.tolist() == ["u1", "u2"] and first.tolist() == ["m11", "m13", "m10", "m12"]
+    assert seq.token_ids[seq.tokens[seq.indptr[1]:]].tolist() == ["m12", "m10"]
+    assert corpus.report.dropped_short_sentences == 1  # u3
+    assert_same_sequences(seq, make_sequences(read_dataset(folder).interactions, SequenceParams())[0])
+
+
+# --- user vectors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["sif", "usif", "mean"])
+def test_sentence_vectors_equal_the_local_ones(spark, planted, method):
+    dataset, _, _ = planted
+    corpus = group_sentences(log_frame(spark, dataset), SequenceParams(min_rating=2.0))
+    rng = np.random.default_rng(1)
+    tokens = corpus.sequences.token_ids
+    words = WordVectors(ids=tokens, vectors=rng.normal(0.3, 1.0, (len(tokens), 12)).astype(np.float32))
+    got = spark_sentence_vectors(corpus, words, method, alpha=2e-3)
+    want = sentence_vectors(corpus.sequences, words, method, alpha=2e-3)
+    assert np.array_equal(got.ids, want.ids) and got.method == want.method == method
+    assert got.vectors.dtype == np.float32 and got.vectors.shape == want.vectors.shape == (len(corpus.sequences), 12)
+    assert np.allclose(got.vectors, want.vectors, rtol=1e-4, atol=1e-5 * np.abs(want.vectors).max())
+
+
+# --- word2vec -----------------------------------------------------------------------------------
+
+
+def purity_and_neighbours(words: WordVectors, truth: np.ndarray):
+    """Share of each movie's top-10 neighbours in its own planted cluster, and the neighbours."""
+    found = nearest(words.vectors, 10).indices
+    return float((truth[found] == truth[:, None]).mean()), found
+
+
+def test_word2vec_finds_the_planted_clusters_like_gensim(spark, planted):
+    dataset, cluster, _ = planted
+    corpus = group_sentences(log_frame(spark, dataset), SequenceParams())
+    got = train_word2vec(corpus, SMALL_W2V)
+    local = train_word_vectors(corpus.sequences, SMALL_W2V)
+    assert np.array_equal(got.ids, local.ids) and got.vectors.shape == local.vectors.shape == (len(local.ids), 16)
+    assert got.vectors.dtype == np.float32 and np.isfinite(got.vectors).all()
+    assert got.output_vectors is None and got.settings["engine"] == "spark" and got.settings["hs"] == 1
+    truth = cluster[np.searchsorted(dataset.movies.ids.astype(int), got.ids.astype(int))]
+    purity, spark_top = purity_and_neighbours(got, truth)
+    local_purity, local_top = purity_and_neighbours(local, truth)
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(spark_top.tolist(), local_top.tolist())])
+    # Measured over demo seeds 0-4 x Word2Vec seeds 0-1 (README): purity 1.00 for both engines (chance: 1/8),
+    # overlap@10 0.47-0.50 (two unrelated orders inside perfect clusters of ~25: ~0.42; unrelated vectors: ~0.05).
+    assert purity >= 0.9 and local_purity >= 0.9
+    assert overlap >= 0.3
+    once = replace(SMALL_W2V, epochs=1)
+    assert np.array_equal(train_word2vec(corpus, once).vectors, train_word2vec(corpus, once).vectors)  # seeded
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_builds_a_valid_site_on_spark(spark, planted, tmp_path, capsys):
+    from build import main
+
+    _, _, folder = planted
+    out = tmp_path / "site"
+    code = main(["--engine", "spark", "--ratings", str(folder), "--out", str(out), "--epochs", "2", "--vector-size", "8",
+                 "--layouts", "pca", "-q"], env={})
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stderr
+    assert "read " in stdout and "sentences " in stdout and "word2vec " in stdout and "user vectors " in stdout
+    for name in ("index.html", "projector/projector_config.json", "projector/movies.bytes", "projector/users.bytes"):
+        assert (out / name).is_file(), name
+    assert main(["validate", str(out)]) == 0
+    # The site and the model card name Spark's settings, not gensim's.
+    card = json.loads((out / "data" / "model_card.json").read_text())
+    assert card["settings"]["word2vec"]["engine"] == "spark" and card["settings"]["word2vec"]["hs"] == 1
+    assert "pyspark.ml.feature.Word2Vec" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_cli_demo_on_spark(spark, tmp_path, capsys):
+    from build import main
+
+    out = tmp_path / "site"
+    assert main(["--engine", "spark", "--dataset", "demo", "--out", str(out), "--epochs", "1", "--vector-size", "4",
+                 "--layouts", "pca", "--no-tensorboard", "-q"], env={}) == 0
+    assert "built demo" in capsys.readouterr().out
+
+
+def test_cli_known_dataset_comes_from_the_cache(spark, planted, tmp_path, capsys):
+    from build import main
+
+    _, _, folder = planted
+    shutil.copytree(folder, tmp_path / "cache" / "ml-latest-small")  # as `fetch` leaves it: nothing is downloaded
+    out = tmp_path / "site"
+    assert main(["--engine", "spark", "--dataset", "ml-latest-small", "--out", str(out), "--epochs", "1",
+                 "--vector-size", "4", "--layouts", "pca", "--no-tensorboard", "-q"],
+                env={"REELSPACE_DATA": str(tmp_path / "cache")}) == 0
+    assert "built ml-latest-small" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--ratings", "{ml100k}"], "u.data: the spark engine reads MovieLens ratings.csv layouts"),
+    (["--ratings", "{bad}", "--strict"], "ratings.csv:3: expected 4 columns, found 2"),
+    (["--dataset", "ml-1m"], "--dataset ml-1m: the spark engine reads MovieLens ratings.csv layouts"),
+    (["--ratings", "{bad}", "--spark-conf", "spark.driver.memory"], "--spark-conf 'spark.driver.memory' is not KEY=VALUE"),
+    (["--ratings", "{bad}", "--sep", ";"], "describe other formats"),
+    (["--ratings", "{bad}", "--negative", "10"], "hierarchical softmax"),
+    (["--ratings", "{bad}", "--order", "shuffle"], "--order shuffle"),
+], ids=["u.data", "malformed-strict", "ml-1m", "conf", "sep", "negative", "shuffle"])
+def test_cli_refuses_bad_input_in_one_line(spark, tmp_path, capsys, argv, expected):
+    from build import main
+
+    (tmp_path / "ml-100k").mkdir()
+    (tmp_path / "ml-100k" / "u.data").write_text("1\t2\t3\t4\n")
+    (tmp_path / "ml-bad").mkdir()
+    (tmp_path / "ml-bad" / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,2,3.0,4\n1,2\n")
+    argv = [arg.format(ml100k=tmp_path / "ml-100k", bad=tmp_path / "ml-bad") for arg in argv]
+    code = main(["--engine", "spark", *argv, "--out", str(tmp_path / "site"), "-q"], env={"REELSPACE_DATA": str(tmp_path)})
+    err = capsys.readouterr().err
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_spark_options_need_the_spark_engine(tmp_path, capsys):
+    from build import main
+
+    code = main(["--dataset", "demo", "--spark-master", "local[2]", "--out", str(tmp_path / "s")], env={})
+    assert code == 1 and "pass --engine spark too" in capsys.readouterr().err
+
+
+def test_missing_java_is_a_config_problem():
+    assert missing_spark({"PATH": "/nonexistent"}) == [
+        "--engine spark needs pyspark and Java 17+: pip install -r requirements-spark.txt"]
+    assert missing_spark({"PATH": "/usr/bin:/bin", "JAVA_HOME": ""}) == []
