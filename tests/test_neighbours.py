@@ -1,6 +1,7 @@
 import numpy as np
 
-from embedder.neighbours import nearest
+from embedder.neighbours import exact_nearest, nearest, normalise, recall_at_k
+from embedder.values import Neighbours
 
 
 def brute_force(x, k):
@@ -31,3 +32,63 @@ def test_k_larger_than_the_catalogue():
     x = np.eye(3, dtype=np.float32) + 0.1
     got = nearest(x, 10)
     assert got.indices.shape == (3, 2)
+
+
+def clustered(n, d=16, clusters=20, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, d))
+    return (centres[rng.integers(0, clusters, n)] + 0.5 * rng.normal(size=(n, d))).astype(np.float32)
+
+
+def test_exact_is_fast_and_exact_when_many_vectors_are_identical():
+    # Half the rows identical: every score of those rows ties; ties go to the lower row.
+    x = clustered(600)
+    x[300:] = x[300]
+    got = nearest(x, 5, method="exact", chunk=64)
+    idx, scores = brute_force(x, 5)
+    np.testing.assert_array_equal(got.indices, idx)
+    np.testing.assert_allclose(got.scores, scores, rtol=1e-5)
+
+
+def test_exact_for_some_rows_only():
+    x = clustered(300)
+    rows = np.array([5, 17, 299])
+    part = exact_nearest(x, 4, rows=rows)
+    whole = nearest(x, 4, method="exact")
+    np.testing.assert_array_equal(part.indices, whole.indices[rows])
+
+
+def test_hnsw_finds_almost_all_exact_neighbours_and_never_itself():
+    x = clustered(3000, d=24)
+    approx = nearest(x, 10, method="hnsw", threads=2)
+    rows = np.arange(0, 3000, 7)
+    assert recall_at_k(approx, exact_nearest(x, 10, rows=rows), rows) >= 0.99
+    assert not (approx.indices == np.arange(3000)[:, None]).any()
+    assert (np.diff(approx.scores, axis=1) <= 1e-6).all()  # best first
+    np.testing.assert_allclose(approx.scores[:, 0], (normalise(x)[approx.indices[:, 0]] * normalise(x)).sum(1), atol=1e-5)
+
+
+def test_hnsw_with_one_thread_is_reproducible():
+    x = clustered(2000)
+    a = nearest(x, 5, method="hnsw", threads=1, seed=3)
+    b = nearest(x, 5, method="hnsw", threads=1, seed=3)
+    np.testing.assert_array_equal(a.indices, b.indices)
+
+
+def test_auto_switches_to_hnsw_above_the_exact_limit(monkeypatch):
+    import embedder.neighbours as neighbours
+
+    calls = []
+    monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)  # (60,000 in builds)
+    real = neighbours.hnsw_nearest
+    monkeypatch.setattr(neighbours, "hnsw_nearest", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    nearest(clustered(100), 3)
+    assert calls == []
+    nearest(clustered(101), 3)
+    assert calls == [1]
+
+
+def test_recall_counts_shared_entries():
+    a = Neighbours(indices=np.array([[1, 2], [0, 2], [0, 1]]), scores=np.zeros((3, 2)))
+    b = Neighbours(indices=np.array([[1, 0], [2, 0]]), scores=np.zeros((2, 2)))
+    assert recall_at_k(a, b, np.array([0, 1])) == 0.75
