@@ -38,6 +38,8 @@ examples:
   python build.py publish gist                      # upload the projector files to a gist ($GITHUB_TOKEN)
   python build.py evaluate --ratings ../shared/data/ml-100k   # held-out HR@10, NDCG@10, genre Jaccard vs baselines
   python build.py --evaluate                        # the same figures in the index page's model card
+  python build.py --engine spark --ratings ml-25m --spark-master spark://host:7077   # the heavy stages on Spark
+  python build.py synthetic /tmp/ml-synth --scale 0.01   # a seeded MovieLens-25M-shaped log (1.0 = full size)
   tensorboard --logdir output/tensorboard           # the same embeddings in TensorBoard
 
 reproducibility: --deterministic trains with one worker thread, and with the
@@ -99,6 +101,9 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=w2v.seed, help=f"random seed (default {w2v.seed})")
     g.add_argument("--workers", type=int, default=w2v.workers, metavar="N", help=f"training threads (default {w2v.workers})")
     g.add_argument("--deterministic", action="store_true", help="one worker thread: byte-identical output for the same --seed")
+    g.add_argument("--corpus-file", action="store_true",
+                   help="feed gensim a temporary corpus file (its corpus_file mode) instead of in-memory sentences: "
+                        "less memory, scales better past 2 workers (README \"Scale\")")
 
     g = p.add_argument_group("user vectors")
     g.add_argument("--user-vectors", choices=("sif", "usif", "mean"), default="sif", help="SIF (default), uSIF or plain mean")
@@ -113,11 +118,30 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--retrain", action="store_true", help="retrain the TensorFlow models even when the model cache has them")
     g.add_argument("--no-model-cache", action="store_true", help="neither read nor write the model cache")
 
+    g = p.add_argument_group("engine (where the heavy stages run; README \"Beyond one machine: Apache Spark\")")
+    g.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local: pyarrow, numpy and gensim in this process (default); spark: read, sentences, Word2Vec "
+                        "and user vectors on Apache Spark (pip install -r requirements-spark.txt; Java 17+)")
+    g.add_argument("--spark-master", metavar="URL",
+                   help="where Spark runs: local[4], spark://host:7077, yarn, k8s://... (default: what spark-submit "
+                        "or spark-defaults.conf gives, else local[*])")
+    g.add_argument("--spark-conf", action="append", metavar="KEY=VALUE",
+                   help="a Spark setting, e.g. spark.driver.memory=8g or spark.executor.instances=4; repeatable")
+    g.add_argument("--spark-word2vec-partitions", type=int, metavar="N",
+                   help="numPartitions of Spark's Word2Vec (default 1: one sequential SGD, the closest to gensim; "
+                        "more trains in parallel, with coarser vectors)")
+
     g = p.add_argument_group("site")
     g.add_argument("--out", default="output", metavar="DIR", help="where the site goes (default output/); replaced whole on success")
     g.add_argument("--base-url", metavar="URL", help="https:// address the site will be served at; adds the projector link and hosted config")
     g.add_argument("--posters", metavar="DIR", help="local poster images named by movie id, IMDb id (tt0114709) or TMDB id, for the sprite")
     g.add_argument("--neighbours", type=int, default=10, metavar="K", help="neighbours listed per movie (default 10)")
+    g.add_argument("--max-points", type=int, metavar="N",
+                   help="keep only the N most-rated movies and the N most active users in the projector files "
+                        "(the explorer keeps them all); for catalogues too big for the projector to stay responsive")
+    g.add_argument("--neighbour-search", choices=("auto", "exact", "hnsw"), default="auto",
+                   help="how nearest neighbours are found: exact, hnsw (an HNSW graph, recall@10 >= 0.99 measured), "
+                        "or auto (default: exact up to 60,000 points)")
     g.add_argument("--sprite-tile", type=int, default=64, metavar="PX", help="preferred thumbnail size; shrunk to fit 8192 px (default 64)")
     g.add_argument("--tensorboard-logdir", metavar="DIR", help="where the TensorBoard logdir goes (default OUT/tensorboard/)")
     g.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logdir")
@@ -151,6 +175,10 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
             from .publish import main as publish_main
 
             return publish_main(argv[1:], env)
+        if argv[:1] == ["synthetic"]:  # a MovieLens-25M-shaped synthetic log (embedder.synthetic_cli)
+            from .synthetic_cli import main as synthetic_main
+
+            return synthetic_main(argv[1:])
         if argv[:1] == ["build"]:
             argv = argv[1:]
         return _build(argv, env)

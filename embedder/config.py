@@ -19,6 +19,7 @@ from .readers import ReadSpec
 from .recommend import ScoringParams, scoring_problems
 from .sequences import SequenceParams
 from .site import DEFAULT_TEMPLATES
+from .spark import SparkParams
 from .user_vectors import METHODS
 
 #: What ``python build.py`` builds when no data is named.
@@ -63,6 +64,10 @@ class SiteConfig:
     # see embedder.layouts.auto_layouts) and whether to write movies/<id>.html.
     layouts: tuple[str, ...] | None = None
     movie_pages: bool = False
+    # Scale (issue 7): the projector bundle keeps the N most-rated movies and users (the explorer keeps all),
+    # and how neighbours are found (embedder.neighbours: exact up to 60,000 rows, else HNSW).
+    max_points: int | None = None
+    neighbour_search: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,17 @@ class BuildConfig:
     # Issue 5: how recommendations are scored (embedder.recommend) and whether the build runs the evaluation.
     scoring: ScoringParams = ScoringParams()
     evaluate: bool = False
+    # --engine spark: read, sentences, Word2Vec and user vectors on Apache Spark (embedder.spark).
+    engine: str = "local"
+    spark: SparkParams | None = None
+
+    def word2vec_settings(self) -> dict:
+        """The Word2Vec settings as the engine that trains uses them (shown on the site and the model card)."""
+        if self.engine == "spark":
+            from .spark.vectors import spark_settings
+
+            return spark_settings(self.word2vec, self.spark.word2vec_partitions if self.spark else 1)
+        return self.word2vec.settings()
 
 
 def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
@@ -119,6 +135,7 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         shuffle=args.order == "shuffle",
         seed=args.seed,
         workers=1 if args.deterministic else args.workers,
+        corpus_file=bool(getattr(args, "corpus_file", False)),
     )
     site = SiteConfig(
         out_dir=Path(args.out),
@@ -132,6 +149,8 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         projector_html=Path(args.projector_html) if getattr(args, "projector_html", None) else None,
         layouts=_layouts(getattr(args, "layouts", None), problems),
         movie_pages=bool(getattr(args, "movie_pages", False)),
+        max_points=getattr(args, "max_points", None),
+        neighbour_search=getattr(args, "neighbour_search", None) or "auto",
     )
     models = _models(args, problems)
     scoring = scoring_from_args(args)  # issue 5
@@ -139,6 +158,7 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
     _check_numbers(args, problems)
     _check_paths(site, data, problems)
     _check_sharing(site, problems)
+    engine, spark = _engine(args, env, data, problems)
     if problems:
         raise ConfigError("; ".join(problems))
     return BuildConfig(
@@ -153,6 +173,8 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         models=models,
         scoring=scoring,
         evaluate=bool(getattr(args, "evaluate", False)),
+        engine=engine,
+        spark=spark,
     )
 
 
@@ -241,6 +263,10 @@ def _check_numbers(args, problems: list[str]) -> None:
         problems.append(f"--ns-exponent must be between -2 and 2, got {args.ns_exponent}")
     if args.sif_alpha <= 0:
         problems.append(f"--sif-alpha must be positive, got {args.sif_alpha}")
+    if getattr(args, "max_points", None) is not None and args.max_points < 2:
+        problems.append(f"--max-points must be at least 2 (the projector needs two points), got {args.max_points}")
+    if getattr(args, "corpus_file", False) and args.order == "shuffle":
+        problems.append("--corpus-file trains on one fixed file, --order shuffle reshuffles every epoch: pass one")
     if args.user_vectors not in METHODS:
         problems.append(f"--user-vectors must be one of {', '.join(METHODS)}")
 
@@ -312,3 +338,44 @@ def _models(args, problems: list[str]) -> ModelConfig:
 def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
     """A copy of ``config`` writing elsewhere (benchmarks, tests)."""
     return replace(config, site=replace(config.site, out_dir=Path(out_dir)))
+
+
+def _engine(args, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkParams | None]:
+    """``--engine`` and the Spark options: pyspark and Java present, options that Spark's reader and Word2Vec take."""
+    from .spark import check_dataset, missing_spark
+
+    engine = getattr(args, "engine", None) or "local"
+    master, conf = getattr(args, "spark_master", None), getattr(args, "spark_conf", None) or []
+    partitions = getattr(args, "spark_word2vec_partitions", None)
+    if engine != "spark":
+        if master is not None or conf or partitions is not None:
+            problems.append("--spark-master, --spark-conf and --spark-word2vec-partitions set up --engine spark: "
+                            "pass --engine spark too")
+        return engine, None
+    problems.extend(missing_spark(env))
+    pairs = []
+    for text in conf:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"--spark-conf {text!r} is not KEY=VALUE (e.g. spark.driver.memory=8g)")
+        else:
+            pairs.append((key.strip(), value))
+    if partitions is not None and not 1 <= partitions <= 10_000:
+        problems.append(f"--spark-word2vec-partitions must be between 1 and 10000, got {partitions}")
+    if any(getattr(args, name, None) is not None for name in ("sep", "columns", "header", "encoding", "movies",
+                                                             "movies_sep", "movies_columns", "movies_header",
+                                                             "movies_encoding")):
+        problems.append("--sep, --columns, --header, --encoding and the --movies options describe other formats: "
+                        "the spark engine reads MovieLens ratings.csv layouts (use --engine local)")
+    if data.ratings is None:
+        problems.extend(check_dataset(data.dataset))
+    if args.order == "shuffle":
+        problems.append("--order shuffle reshuffles sentences every epoch, which Spark's Word2Vec cannot: "
+                        "use --order time or --engine local")
+    gensim = Word2VecParams()
+    if (args.negative, args.ns_exponent, args.sample) != (gensim.negative, gensim.ns_exponent, gensim.sample):
+        problems.append("--negative, --ns-exponent and --sample are gensim's negative-sampling settings; Spark's "
+                        "Word2Vec uses hierarchical softmax without them: drop them or use --engine local")
+    if getattr(args, "corpus_file", False):
+        problems.append("--corpus-file feeds gensim; Spark's Word2Vec reads the sentences from Spark: drop it")
+    return engine, SparkParams(master=master, conf=tuple(pairs), word2vec_partitions=partitions or 1)

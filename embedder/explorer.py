@@ -16,9 +16,9 @@ used: the movie ids (on the first selection), one shard of neighbour and
 co-rated lists per ``MOVIE_SHARD`` movies, the other layouts, the users'
 ids and their shards (rated movies, recommendations).
 
-Everything here is vectorised: co-rated counts come from sparse matrix
-products in chunks, recommendations and their "because you rated" hints
-from BLAS products in chunks.
+Everything here is vectorised or compiled: recommendation scores come from
+BLAS products in chunks; co-rated counts, the top-k selections and the
+"because you rated" hints from the one-pass loops of ``kernels``.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ MOVIE_SHARD = 512
 #: A user shard holds about this many rated movies (its JSON is then ~250 kB).
 USER_SHARD_RATINGS = 40_000
 CORATED_K = 10
+#: Co-rated counts take each person's latest this-many ratings: the few people who rated
+#: thousands of movies would otherwise dominate every list (and 3/4 of the work at ML-25M size).
+CORATED_HISTORY = 1_000
 RECOMMENDATIONS_K = 10
-#: Entries of one dense block (rows x movies) in the chunked products (32 MB of int64 keys).
+#: Scores of one dense block (users x movies) in the chunked recommendation products (16 MB of float32).
 BLOCK = 4_000_000
-#: A block of co-rating counts with fewer non-zeros than this share is ranked sparsely.
-SPARSE_SHARE = 0.05
 UNKNOWN_YEAR = 255
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:[-\u2013]\d{0,4})?\)\s*\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -90,6 +91,8 @@ class ExplorerInput:
     # None falls back to cosine of the user and movie vectors.
     recommend: Callable | None = None
     scoring: str = ""
+    # Each user's nearest users (cosine of the user vectors), shown as "similar taste"; None leaves it out.
+    user_neighbours: Neighbours | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ class UserLists:
 
 
 def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layouts: Layouts, *,
-                  recommend: Callable | None = None, scoring: str = "") -> dict[str, bytes]:
+                  recommend: Callable | None = None, scoring: str = "",
+                  user_neighbours: Neighbours | None = None) -> dict[str, bytes]:
     """The explorer of a build: ``movies``/``users`` are the pipeline's sides (ids + vectors).
 
     ``recommend`` (with a one-line ``scoring`` description for the page)
@@ -166,6 +170,7 @@ def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layout
         version=__version__,
         recommend=recommend,
         scoring=scoring,
+        user_neighbours=user_neighbours,
     )
     return explorer_files(data, config.site.template_dir, movie_pages=config.site.movie_pages)
 
@@ -177,7 +182,8 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     n = len(data.movie_ids)
     names, masks, facet_counts = genre_facets(data.genres)
     rated = rated_matrix(data.interactions, data.movie_ids)
-    corated, corated_n = co_rated(rated, CORATED_K)
+    recent, capped = latest_ratings(data.interactions, CORATED_HISTORY)
+    corated, corated_n = co_rated(rated_matrix(recent, data.movie_ids) if capped else rated, CORATED_K)
     users = user_lists(data, rated)
     user_facet = top_facets(users.rated, masks, len(names), names)
     titles = [short_title(t, y) for t, y in zip(data.titles, data.years)]
@@ -213,7 +219,7 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     user_starts = _user_shard_starts(users.rated_total)
     for number, start in enumerate(user_starts):
         stop = user_starts[number + 1] if number + 1 < len(user_starts) else len(data.user_ids)
-        put(f"users/shard/{number}", _user_shard(users, start, stop), f"{FOLDER}/users/{number}.js")
+        put(f"users/shard/{number}", _user_shard(users, start, stop, data.user_neighbours), f"{FOLDER}/users/{number}.js")
     put("users/ids", {
         "ids": [str(u) for u in data.user_ids],
         "facet": b64(user_facet.astype(np.uint8)),
@@ -234,6 +240,7 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
             "shards": len(shards),
             "k": int(data.neighbours.indices.shape[1]),
             "corated_k": CORATED_K,
+            "corated_history": CORATED_HISTORY if capped else None,
             "pages": MOVIE_PAGES + "/" if movie_pages else None,
         },
         "users": {
@@ -324,60 +331,43 @@ def rated_matrix(interactions: Interactions, movie_ids: np.ndarray):
     return matrix
 
 
+def latest_ratings(interactions: Interactions, limit: int) -> tuple[Interactions, bool]:
+    """The log with each user's ``limit`` latest ratings only (timestamp, then file order); and whether any was cut."""
+    counts = np.bincount(interactions.user, minlength=len(interactions.user_ids))
+    heavy = np.flatnonzero(counts[interactions.user] > limit)
+    if len(heavy) == 0:
+        return interactions, False
+    users = interactions.user[heavy]
+    times = interactions.timestamp[heavy] if interactions.timestamp is not None else np.zeros(len(heavy), np.int64)
+    heavy = heavy[np.lexsort((heavy, times, users))]  # by user, oldest first
+    users = interactions.user[heavy]
+    position = np.arange(len(heavy)) - np.searchsorted(users, users, side="left")
+    age = counts[users] - 1 - position  # 0 for a user's newest rating
+    keep = np.ones(len(interactions), dtype=bool)
+    keep[heavy[age >= limit]] = False
+    return Interactions(interactions.user_ids, interactions.item_ids, interactions.user[keep], interactions.item[keep],
+                        None if interactions.rating is None else interactions.rating[keep],
+                        None if interactions.timestamp is None else interactions.timestamp[keep]), True
+
+
 def co_rated(rated, k: int = CORATED_K) -> tuple[np.ndarray, np.ndarray]:
     """Per movie, the ``k`` movies most often rated by the same people, with those counts.
 
-    ``rated`` is a binary (users x movies) sparse matrix.  Co-rating counts
-    are ``rated.T @ rated``, computed for a block of movies at a time (a
-    sparse product, made dense when it is not mostly empty); each entry
-    becomes one integer key, count first and then the lower movie row, so
-    one ``argpartition`` per block (or one sort of a sparse block's
-    non-zeros) finds the top ``k`` exactly, ties included.  Rows are padded with -1
-    (count 0) when fewer than ``k`` movies share a rater.
+    ``rated`` is a binary (users x movies) sparse matrix.  The counts are
+    those of ``rated.T @ rated``, but never materialised: a compiled loop
+    (``kernels.co_rated_counts``) counts each movie's co-ratings in one
+    reusable array and keeps the top ``k`` exactly, ties to the lower movie
+    row.  Rows are padded with -1 (count 0) when fewer than ``k`` movies
+    share a rater.
     """
-    rated = rated.tocsr().astype(np.int32)
-    by_movie = rated.T.tocsr()
+    from .kernels import co_rated_counts
+
+    rated = rated.tocsr()
     n = rated.shape[1]
     k = min(k, max(n - 1, 0))
-    indices = np.full((n, k), -1, dtype=np.int32)
-    counts = np.zeros((n, k), dtype=np.int32)
     if k == 0:
-        return indices, counts
-    bits = max(1, int(n).bit_length())
-    tie = (np.int64(1) << bits) - 1 - np.arange(n, dtype=np.int64)  # larger for lower rows
-    step = max(1, BLOCK // max(n, 1))
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        product = by_movie[start:stop] @ rated
-        if product.nnz < SPARSE_SHARE * product.shape[0] * n:
-            _top_sparse(product.tocoo(), start, k, bits, tie, indices[start:stop], counts[start:stop])
-            continue
-        block = product.toarray()
-        block[np.arange(stop - start), np.arange(start, stop)] = 0
-        keys = (block.astype(np.int64) << bits) | tie
-        part = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-        best = np.take_along_axis(keys, part, axis=1)
-        order = np.argsort(-best, axis=1)
-        part, best = np.take_along_axis(part, order, axis=1), np.take_along_axis(best, order, axis=1)
-        shared = (best >> bits).astype(np.int32)
-        indices[start:stop] = np.where(shared > 0, part, -1)
-        counts[start:stop] = shared
-    return indices, counts
-
-
-def _top_sparse(block, start: int, k: int, bits: int, tie: np.ndarray, out_index: np.ndarray, out_count: np.ndarray) -> None:
-    """The same top ``k`` for a mostly empty block: sort only its non-zero entries, by the same keys."""
-    rows, cols, values = block.row, block.col, block.data
-    keep = (cols != rows + start) & (values > 0)
-    rows, cols, values = rows[keep], cols[keep], values[keep]
-    keys = (values.astype(np.int64) << bits) | tie[cols]
-    order = np.lexsort((-keys, rows))
-    rows, cols, values = rows[order], cols[order], values[order]
-    first = np.searchsorted(rows, np.arange(out_index.shape[0]))
-    rank = np.arange(len(rows)) - first[rows]
-    take = rank < k
-    out_index[rows[take], rank[take]] = cols[take]
-    out_count[rows[take], rank[take]] = values[take]
+        return np.full((n, 0), -1, dtype=np.int32), np.zeros((n, 0), dtype=np.int32)
+    return co_rated_counts(rated.T.tocsr(), rated, k)
 
 
 # --- users: recommendations --------------------------------------------------------------------
@@ -413,6 +403,8 @@ def recommendations(user_vectors, movie_vectors, rated, k: int = RECOMMENDATIONS
     (users x k), items as movie rows best first and -1 where a user has
     fewer than ``k`` unrated movies.
     """
+    from .kernels import top_k_rows
+
     users = normalise(np.asarray(user_vectors, dtype=np.float32))
     movies = normalise(np.asarray(movie_vectors, dtype=np.float32))
     n_users, n_movies = len(users), len(movies)
@@ -423,69 +415,22 @@ def recommendations(user_vectors, movie_vectors, rated, k: int = RECOMMENDATIONS
     for start in range(0, n_users, step):
         stop = min(n_users, start + step)
         block = users[start:stop] @ movies.T
-        seen = rated[start:stop].tocoo()
-        block[seen.row, seen.col] = -np.inf
-        part, values = _top_dense(block, k)
+        part, values = top_k_rows(block, k, rated[start:stop])
         valid = np.isfinite(values)
         items[start:stop] = np.where(valid, part, -1)
         scores[start:stop] = np.where(valid, values, 0)
     return items, scores
 
 
-def _top_dense(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's ``k`` largest entries, best first, equal values by lower column.
-
-    As in ``neighbours.nearest``: cut each row into ``k`` groups; the
-    smallest group maximum is reached by at least ``k`` entries, so it bounds
-    the k-th best from below, and only the entries at or above it (a few
-    dozen per row) are sorted.
-    """
-    m, n = block.shape
-    width = n // k
-    bound = block[:, : width * k].reshape(m, k, width).max(axis=2).min(axis=1)
-    rows, cols = np.nonzero(block >= bound[:, None])
-    values = block[rows, cols]
-    order = np.lexsort((cols, -values, rows))
-    rows, cols, values = rows[order], cols[order], values[order]
-    first = np.searchsorted(rows, np.arange(m))
-    take = (first[:, None] + np.arange(k)).ravel()
-    return cols[take].reshape(m, k).astype(np.int64), values[take].reshape(m, k)
-
-
-def because(items: np.ndarray, rated, movie_vectors, *, pairs: int = 400_000) -> np.ndarray:
+def because(items: np.ndarray, rated, movie_vectors) -> np.ndarray:
     """For each recommendation, the user's rated movie most similar to it (cosine); -1 when none.
 
-    Works on (user, rated movie) pairs, a block of users at a time: for each
-    recommendation slot, one row-wise dot product over the block's pairs and
-    a segmented arg-max (ties: lower movie row).
+    Ties go to the lower movie row; one compiled pass over each user's rated
+    movies per recommendation slot (``kernels.best_match``).
     """
-    unit = normalise(np.asarray(movie_vectors, dtype=np.float32))
-    rated = rated.tocsr()
-    n_users, k = items.shape
-    out = np.full((n_users, k), -1, dtype=np.int64)
-    ends = rated.indptr[1:]
-    start = 0
-    while start < n_users:
-        limit = rated.indptr[start] + pairs
-        stop = max(start + 1, int(np.searchsorted(ends, limit, side="right")))
-        stop = min(stop, n_users)
-        lo, hi = rated.indptr[start], rated.indptr[stop]
-        cols = rated.indices[lo:hi].astype(np.int64)
-        lengths = np.diff(rated.indptr[start:stop + 1])
-        user = np.repeat(np.arange(stop - start), lengths)
-        if len(cols):
-            seg = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            has = lengths > 0
-            for slot in range(k):
-                rec = items[start:stop, slot]
-                target = rec[user]
-                sims = np.einsum("ij,ij->i", unit[np.maximum(target, 0)], unit[cols])
-                order = np.lexsort((cols, -sims, user))
-                best = cols[order[seg[has]]]
-                column = out[start:stop, slot]
-                column[has] = np.where(rec[has] >= 0, best, -1)
-        start = stop
-    return out
+    from .kernels import best_match
+
+    return best_match(items, rated, normalise(np.asarray(movie_vectors, dtype=np.float32)))
 
 
 # --- encodings ---------------------------------------------------------------------------------
@@ -594,14 +539,18 @@ def _user_shard_starts(totals: np.ndarray) -> list[int]:
         starts.append(following)
 
 
-def _user_shard(users: UserLists, start: int, stop: int) -> dict:
-    return {
+def _user_shard(users: UserLists, start: int, stop: int, neighbours: Neighbours | None = None) -> dict:
+    shard = {
         "start": start,
         "rated": [users.rated[u].tolist() for u in range(start, stop)],
         "recs": [_valid(users.items[u]) for u in range(start, stop)],
         "scores": [[round(float(s), 3) for s, j in zip(users.scores[u], users.items[u]) if j >= 0] for u in range(start, stop)],
         "because": [[int(b) for b, j in zip(users.because[u], users.items[u]) if j >= 0] for u in range(start, stop)],
     }
+    if neighbours is not None:
+        shard["similar"] = neighbours.indices[start:stop].tolist()
+        shard["similar_scores"] = np.round(neighbours.scores[start:stop].astype(np.float64), 3).tolist()
+    return shard
 
 
 # --- static movie pages -------------------------------------------------------------------------

@@ -395,9 +395,14 @@ def _rounded(coords: np.ndarray) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in scaled]
 
 
-def bookmarks(layouts: Layouts, movie_shape, user_shape, *, movie_slug: str = "movies", user_slug: str = "users") -> dict[str, list[dict]]:
-    """``{slug: [State, ...]}`` for ``projector_files(bookmarks=...)``: movies by ``genre``, users by ``top_genre``."""
+def bookmarks(layouts: Layouts, movie_shape, user_shape, *, movie_slug: str = "movies", user_slug: str = "users",
+              subset: bool = False) -> dict[str, list[dict]]:
+    """``{slug: [State, ...]}`` for ``projector_files(bookmarks=...)``: movies by ``genre``, users by ``top_genre``.
+
+    ``subset``: the bundle holds only the most-rated rows (``--max-points``), which the labels say.
+    """
+    what = "most-rated {}" if subset else "{}"
     return {
-        movie_slug: projector_states(layouts.movies, movie_shape, what="movies", colour_by="genre", label_by="title"),
-        user_slug: projector_states(layouts.users, user_shape, what="users", colour_by="top_genre", label_by="user"),
+        movie_slug: projector_states(layouts.movies, movie_shape, what=what.format("movies"), colour_by="genre", label_by="title"),
+        user_slug: projector_states(layouts.users, user_shape, what=what.format("users"), colour_by="top_genre", label_by="user"),
     }

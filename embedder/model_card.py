@@ -191,7 +191,7 @@ def training_settings(config) -> dict:
 
     return {
         "sequences": asdict(config.sequences),
-        "word2vec": config.word2vec.settings(),
+        "word2vec": config.word2vec_settings(),
         "user_vectors": {"method": config.sentence_method, "sif_alpha": config.sif_alpha},
         "recommendations": config.scoring.settings(),
     }

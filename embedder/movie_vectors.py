@@ -6,11 +6,13 @@ vectors; with ``--orientation movies`` the words are users.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .sequences import ShuffledSentences, as_token_lists
+from .sequences import GENSIM_MAX_SENTENCE, ShuffledSentences, as_token_lists, first_seen_counts, write_corpus_file
 from .values import Sequences, WordVectors
 
 
@@ -44,10 +46,16 @@ class Word2VecParams:
     shuffle: bool = False
     seed: int = 0
     workers: int = 2
+    #: Feed gensim a temporary corpus file (``corpus_file`` mode) instead of
+    #: in-memory sentences.  Same model; how it scales with --workers differs
+    #: (README "Scale").  Not a model setting, so not in ``settings()``.
+    corpus_file: bool = False
 
     def settings(self) -> dict:
         """The settings as a plain dict (for the site and the summary)."""
-        return {"sg": 1, "hs": 0, **asdict(self)}
+        settings = {"sg": 1, "hs": 0, **asdict(self)}
+        del settings["corpus_file"]
+        return settings
 
 
 def train_word_vectors(sequences: Sequences, params: Word2VecParams, *, progress: bool = False) -> WordVectors:
@@ -60,8 +68,6 @@ def train_word_vectors(sequences: Sequences, params: Word2VecParams, *, progress
     """
     from gensim.models import Word2Vec
 
-    sentences = as_token_lists(sequences)
-    corpus = ShuffledSentences(sentences, params.seed) if params.shuffle else sentences
     model = Word2Vec(
         vector_size=params.vector_size,
         window=params.window,
@@ -76,10 +82,22 @@ def train_word_vectors(sequences: Sequences, params: Word2VecParams, *, progress
         workers=params.workers,
         epochs=params.epochs,
     )
-    model.build_vocab(corpus)
+    # The counts are known: no Python-speed scan of every token to build the vocabulary.
+    pieces = int(np.sum(-(-sequences.lengths() // GENSIM_MAX_SENTENCE)))
+    model.build_vocab_from_freq(first_seen_counts(sequences), corpus_count=pieces)
     callbacks = [_EpochBar(params.epochs)] if progress else []
     total_words = int(len(sequences.tokens))
-    model.train(corpus, total_examples=len(sentences), total_words=total_words, epochs=params.epochs, callbacks=callbacks)
+    if params.corpus_file:
+        with tempfile.TemporaryDirectory(prefix="reelspace-corpus-") as folder:
+            path = os.path.join(folder, "corpus.txt")
+            write_corpus_file(sequences, path)
+            model.train(corpus_file=path, total_examples=pieces, total_words=total_words, epochs=params.epochs,
+                        callbacks=callbacks)
+    else:
+        sentences = as_token_lists(sequences)
+        corpus = ShuffledSentences(sentences, params.seed) if params.shuffle else sentences
+        model.train(corpus, total_examples=pieces, total_words=total_words, epochs=params.epochs, callbacks=callbacks)
+        del sentences, corpus
     for callback in callbacks:
         callback.close()
 

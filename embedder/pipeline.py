@@ -128,6 +128,13 @@ def build(
         check_target(config.site.tensorboard_logdir)  # an external TensorBoard logdir (issue 4)
     stages = _Stages(config.progress, extra=1 if len(config.models.embedders) > 1 else 0)  # + "models" (issue 6)
     try:
+        engine = None
+        if config.engine == "spark" and dataset is None and words is None and sentences is None:
+            from .spark import run_spark  # --engine spark: the next four stages on Apache Spark, timed there
+
+            engine = run_spark(config, progress=config.progress, warn=warn)
+            dataset, words, sentences = engine.dataset, engine.words, engine.sentences
+            stages.timings.update(engine.timings)
         with stages.stage("read"):
             if dataset is None:
                 from .sources import load_dataset
@@ -136,7 +143,7 @@ def build(
             for note in dataset.notes:
                 warn(f"note: {note}")
         with stages.stage("sentences"):
-            sequences, seq_report = make_sequences(dataset.interactions, config.sequences)
+            sequences, seq_report = (engine.sequences, engine.report) if engine else make_sequences(dataset.interactions, config.sequences)
         with stages.stage("word2vec"):
             if words is None:
                 from .movie_vectors import train_word_vectors
@@ -149,7 +156,9 @@ def build(
         # Embedders beside Word2Vec (issue 6, --embedders): TensorFlow models on the same rows, or the model cache.
         extras = _extra_embeddings(config, dataset, movies_side, users_side, stages, warn)
         with stages.stage("neighbours"):
-            neighbours = nearest(movies_side.vectors, config.site.neighbours)
+            search = {"method": config.site.neighbour_search, "threads": config.word2vec.workers, "seed": config.word2vec.seed}
+            neighbours = nearest(movies_side.vectors, config.site.neighbours, **search)
+            user_neighbours = nearest(users_side.vectors, config.site.neighbours, **search)
         with stages.stage("layouts"):
             # Explorer (issue 3): 2-D layouts of all points, also shipped as projector bookmarks.
             from .layouts import bookmarks, compute_layouts
@@ -162,15 +171,20 @@ def build(
 
                 map_layouts = explorer_layouts(layouts, extras, dataset, movies_side.ids, users_side.ids, seed=config.word2vec.seed)
         files = SiteFiles()
+        # Issue 7 (--max-points): the projector bundle may hold the most-rated rows only; the explorer keeps all.
+        keep = projector_rows(config.site.max_points, dataset, movies_side, users_side)
+        shown = keep.layouts(layouts)
         projector = _projector_files(config, dataset, movies_side, users_side, stages, warn,
-                                     bookmarks=bookmarks(layouts, movies_side.vectors.shape, users_side.vectors.shape),
-                                     extras=extras)
+                                     bookmarks=bookmarks(shown, keep.shape("movies", movies_side.vectors.shape),
+                                                         keep.shape("users", users_side.vectors.shape),
+                                                         subset=keep.movies is not None or keep.users is not None),
+                                     extras=extras, keep=keep)
         files.update(projector)
         with stages.stage("explorer"):
             from .explorer import site_explorer
 
             files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, map_layouts,
-                                       **_explorer_recommender(config, sequences, words)))
+                                       user_neighbours=user_neighbours, **_explorer_recommender(config, sequences, words)))
         # Sharing (issue 4): TensorBoard logdir, self-hosted projector page and build.json for `publish`.
         sharing = sharing_files(config, dataset.name, projector, PROJECTOR_FOLDER)
         files.update(sharing.site)
@@ -186,10 +200,10 @@ def build(
         with stages.stage("site"):
             files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours))
             files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation))  # issue 5: settings (+ figures)
-            context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files)
+            context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files, keep)
             if extras:  # issue 6: a card per extra tensor, and the embedders side by side
                 context = replace(context, **_extra_index_fields(context, dataset, movies_side, extras, files, stages.timings,
-                                                                 config.deterministic))
+                                                                 config.deterministic, keep))
             context = replace(context, **sharing.index_fields())
             context = replace(context, model_card=card_context(config, dataset, evaluation))  # issue 5
             files.update(render_site(context, config.site.template_dir))
@@ -233,6 +247,53 @@ def _sides(config: BuildConfig, words: WordVectors, sentences: SentenceVectors) 
     return movies, users
 
 
+@dataclass(frozen=True)
+class ProjectorRows:
+    """Which rows of each side the projector bundle holds (``--max-points``); None keeps them all."""
+
+    movies: np.ndarray | None = None
+    users: np.ndarray | None = None
+
+    def rows(self, what: str) -> np.ndarray | None:
+        return self.movies if what == "movies" else self.users
+
+    def side(self, side: Side, what: str) -> Side:
+        rows = self.rows(what)
+        if rows is None:
+            return side
+        return replace(side, ids=None if side.ids is None else np.asarray(side.ids)[rows], vectors=side.vectors[rows])
+
+    def shape(self, what: str, shape: tuple[int, int]) -> tuple[int, int]:
+        rows = self.rows(what)
+        return tuple(shape) if rows is None else (len(rows), shape[1])
+
+    def layouts(self, layouts):
+        """The layouts restricted to the kept rows (for the projector's bookmarks)."""
+        from .layouts import Layouts
+
+        def cut(by_name, rows):
+            return by_name if rows is None else {k: replace(v, coords=v.coords[rows]) for k, v in by_name.items()}
+
+        return Layouts(layouts.names, cut(layouts.movies, self.movies), cut(layouts.users, self.users), layouts.seconds)
+
+
+def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users: Side) -> ProjectorRows:
+    """The ``max_points`` most-rated movies and users (ties: the earlier row), in their original order."""
+    if max_points is None:
+        return ProjectorRows()
+    movie_counts, _ = movie_stats(dataset)
+    user_counts = np.bincount(dataset.interactions.user, minlength=len(dataset.interactions.user_ids))
+    user_rows = _user_rows(dataset, users.ids)
+    picked = []
+    for counts in (movie_counts[catalogue_rows(dataset, movies.ids)], np.where(user_rows >= 0, user_counts[user_rows], 0)):
+        if len(counts) <= max_points:
+            picked.append(None)
+        else:
+            best = np.lexsort((np.arange(len(counts)), -counts))[:max_points]
+            picked.append(np.sort(best))
+    return ProjectorRows(*picked)
+
+
 def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
     """Rating count, mean rating and most-rated primary genre of the given users.
 
@@ -253,10 +314,12 @@ def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
 
 
 def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None,
-                     extras=()) -> dict[str, bytes]:
+                     extras=(), keep: ProjectorRows | None = None) -> dict[str, bytes]:
     from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
     from .sprite import find_posters, make_sprite, tile_size
 
+    keep = keep or ProjectorRows()
+    movies, users = keep.side(movies, "movies"), keep.side(users, "users")
     rows = catalogue_rows(dataset, movies.ids)
     counts, mean = movie_stats(dataset)
     with stages.stage("sprite"):
@@ -288,7 +351,7 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
         # Issue 6: every extra embedder's tensors, with the same metadata (and the same sprite bytes) as Word2Vec's.
         embeddings = [movie_embedding, user_embedding] + [
             replace(movie_embedding if side.slug.startswith("movies") else user_embedding,
-                    name=side.name, slug=side.slug, vectors=side.vectors)
+                    name=side.name, slug=side.slug, vectors=keep.side(side, side.slug.split("_")[0]).vectors)
             for side in _extra_sides(extras)
         ]
         return projector_files(embeddings, folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
@@ -358,12 +421,15 @@ def _period(dataset: Dataset) -> str | None:
     return f"{first} to {last}"
 
 
-def _embedding_card(side: Side, files: SiteFiles) -> EmbeddingCard:
+def _embedding_card(side: Side, files: SiteFiles, keep: ProjectorRows | None = None) -> EmbeddingCard:
     """One row of the index page's embeddings table, linking the side's projector files."""
     stem = f"{PROJECTOR_FOLDER}/{side.slug}"
+    shape = tuple(side.vectors.shape)
+    shown = (keep or ProjectorRows()).shape(side.slug.split("_")[0], shape)
     return EmbeddingCard(
         name=side.name,
-        shape=tuple(side.vectors.shape),
+        shape=shape,
+        projector_points=shown[0] if shown[0] < shape[0] else None,
         how=side.how,
         bytes=f"{stem}.bytes",
         tsv=f"{stem}.tsv",
@@ -372,15 +438,16 @@ def _embedding_card(side: Side, files: SiteFiles) -> EmbeddingCard:
     )
 
 
-def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceReport, movies: Side, users: Side, neighbours, files: SiteFiles) -> IndexContext:
+def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceReport, movies: Side, users: Side, neighbours,
+                   files: SiteFiles, keep: ProjectorRows | None = None) -> IndexContext:
     from .projector import hosted_config_url, projector_link
 
     folder = PROJECTOR_FOLDER
-    cards = [_embedding_card(side, files) for side in (movies, users)]
+    cards = [_embedding_card(side, files, keep) for side in (movies, users)]
     by_users = config.sequences.orientation == "users"
     method = {"sif": "SIF", "usif": "uSIF", "mean": "the plain mean"}[config.sentence_method]
     settings = [("orientation", config.sequences.orientation), ("word order", "shuffled every epoch" if config.word2vec.shuffle else "time")]
-    settings += [(key, str(value)) for key, value in config.word2vec.settings().items() if key not in ("workers", "shuffle")]
+    settings += [(key, str(value)) for key, value in config.word2vec_settings().items() if key not in ("workers", "shuffle")]
     settings += [
         ("min rating", "keep all" if config.sequences.min_rating is None else str(config.sequences.min_rating)),
         ("min count", str(config.sequences.min_count)),
@@ -487,11 +554,11 @@ def _model_line(model) -> str:
 
 
 def _extra_index_fields(context: IndexContext, dataset: Dataset, movies: Side, extras, files: SiteFiles, timings: dict,
-                        deterministic: bool = False) -> dict:
+                        deterministic: bool = False, keep: ProjectorRows | None = None) -> dict:
     """A card per extra tensor in the embeddings table, and the side-by-side rows of the model card."""
     from .embedders import side_by_side
 
-    cards = [_embedding_card(side, files) for side in _extra_sides(extras)]
+    cards = [_embedding_card(side, files, keep) for side in _extra_sides(extras)]
     # --deterministic promises byte-identical rebuilds: no wall-clock time on the page then.
     w2v_seconds = None if deterministic else timings.get("word2vec", 0.0) + timings.get("user vectors", 0.0)
     return {"embeddings": list(context.embeddings) + cards,

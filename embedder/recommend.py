@@ -187,10 +187,13 @@ def recommend(sequences: Sequences, words: WordVectors, k: int = 10, *, params: 
     chunk = chunk or rows_per_block(len(sequences.token_ids))
     items = np.empty((len(rows), k), dtype=np.int64)
     scores = np.empty((len(rows), k), dtype=np.float32)
+    everyone = _rated_by_all(sequences)
+    if params.method == "io" and chunk < len(rows) and exclude is None:
+        return _recommend_pruned(sequences, words, k, params, rows, contexts, counts, chunk, everyone)
     for start in range(0, len(rows), chunk):
         block = rows[start:start + chunk]
         s = score_words(contexts[block], words, counts, params)
-        rated = _rated(sequences, block)
+        rated = everyone[block]
         if exclude is not None:
             rated = rated + exclude[start:start + len(block)].astype(bool)
         top = top_k(s, k, exclude=rated)
@@ -214,15 +217,66 @@ def scoring_problems(params: ScoringParams) -> list[str]:
     return problems
 
 
-def _rated(sequences: Sequences, rows: np.ndarray):
-    """A sparse boolean (rows x words) matrix of the movies those users rated."""
+#: Movies with the largest prior scored for everyone first, to bound what the rest can reach.
+HEAD = 2048
+
+
+def _recommend_pruned(sequences: Sequences, words: WordVectors, k: int, params: ScoringParams, rows: np.ndarray,
+                      contexts: np.ndarray, counts: np.ndarray, chunk: int, everyone) -> Recommendations:
+    """The same top-k as scoring every movie, for catalogues too big to score whole (``io`` only).
+
+    A movie's score ``c . u_i + b_i`` is at most ``|c| |u_i| + b_i``.  Every
+    user is first scored against the ``HEAD`` movies of largest prior ``b``;
+    the k-th best unrated one, ``t``, is a score the user's list reaches.  In
+    a block of users (sorted by ``t``), a movie whose bound stays below the
+    block's smallest ``t`` for the block's longest context cannot enter any
+    of their lists, so only the others are scored.  Exact, ties included.
+    """
+    from .kernels import top_k_rows
+
+    n_items = len(sequences.token_ids)
+    prior = np.float32(params.prior) * np.log(np.maximum(counts, 1)).astype(np.float32)
+    output = words.output_vectors
+    head = np.sort(np.lexsort((np.arange(n_items), -prior))[: min(HEAD, n_items)])
+    size = np.linalg.norm(output.astype(np.float64), axis=1)
+    ctx = contexts[rows].astype(np.float32)
+    reach = np.linalg.norm(ctx.astype(np.float64), axis=1)
+    threshold = np.full(len(rows), -np.inf)
+    step = max(1, chunk * n_items // max(len(head), 1))
+    for start in range(0, len(rows), step):
+        part = slice(start, start + step)
+        s = ctx[part] @ output[head].T + prior[head]
+        _, best = top_k_rows(s, k, everyone[rows[part]][:, head])
+        threshold[part] = best[:, -1]
+    order = np.argsort(-threshold, kind="stable")
+    items = np.empty((len(rows), k), dtype=np.int64)
+    scores = np.empty((len(rows), k), dtype=np.float32)
+    for start in range(0, len(rows), chunk):
+        block = order[start:start + chunk]
+        floor = threshold[block].min()
+        if np.isfinite(floor):
+            # Bounds in float64 with a margin for float32 rounding of the real scores.
+            bound = reach[block].max() * size + prior
+            columns = np.flatnonzero(bound >= floor - 1e-3 * (1.0 + abs(floor)))
+        else:
+            columns = np.arange(n_items)
+        s = ctx[block] @ output[columns].T + prior[columns]
+        found, values = top_k_rows(s, k, everyone[rows[block]][:, columns])
+        items[block] = np.where(found >= 0, columns[np.maximum(found, 0)], -1)
+        scores[block] = np.where(found >= 0, values, 0.0)
+    return Recommendations(user_ids=sequences.sentence_ids[rows], movie_ids=sequences.token_ids, items=items,
+                           scores=scores, params=params)
+
+
+def _rated_by_all(sequences: Sequences):
+    """A sparse boolean (sentences x words) matrix of the movies each user rated, indices sorted."""
     from scipy.sparse import csr_matrix
 
-    starts, ends = sequences.indptr[rows], sequences.indptr[rows + 1]
-    lengths = ends - starts
-    cols = np.concatenate([sequences.tokens[a:b] for a, b in zip(starts, ends)]) if len(rows) else np.empty(0, np.int64)
-    return csr_matrix((np.ones(len(cols), dtype=bool), (np.repeat(np.arange(len(rows)), lengths), cols)),
-                      shape=(len(rows), len(sequences.token_ids)))
+    # Copies: sum_duplicates sorts in place, and the sentences must keep their time order.
+    rated = csr_matrix((np.ones(len(sequences.tokens), dtype=bool), sequences.tokens.copy(), sequences.indptr.copy()),
+                       shape=(len(sequences), len(sequences.token_ids)))
+    rated.sum_duplicates()  # also sorts the indices
+    return rated
 
 
 def _check_aligned(sequences: Sequences, words: WordVectors) -> None:

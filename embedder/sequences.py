@@ -84,8 +84,8 @@ def make_sequences(interactions: Interactions, params: SequenceParams) -> tuple[
     rows = rows[order]
     groups, tokens = group_codes[rows], word_codes[rows]
 
-    used_groups, group_index = np.unique(groups, return_inverse=True)
-    used_words, token_index = np.unique(tokens, return_inverse=True)
+    used_groups, group_index = _compact(groups, len(group_ids))
+    used_words, token_index = _compact(tokens, len(word_ids))
     indptr = np.zeros(len(used_groups) + 1, dtype=np.int64)
     np.cumsum(np.bincount(group_index, minlength=len(used_groups)), out=indptr[1:])
 
@@ -104,25 +104,67 @@ def make_sequences(interactions: Interactions, params: SequenceParams) -> tuple[
 
 
 def _time_order(rows: np.ndarray, groups: np.ndarray, timestamp: np.ndarray | None) -> np.ndarray:
-    """Permutation of ``rows`` sorting by (group, timestamp, file row)."""
+    """Permutation of ``rows`` (ascending) sorting by (group, timestamp, file row).
+
+    (group, timestamp) become one int64 key when they fit, so one stable sort
+    does the work of a three-key lexsort (about half the time at 25M rows).
+    """
     if timestamp is None:
-        return np.lexsort((rows, groups[rows]))
-    return np.lexsort((rows, timestamp[rows], groups[rows]))
+        return np.argsort(groups[rows], kind="stable")
+    times = timestamp[rows]
+    if np.issubdtype(times.dtype, np.integer) and len(times):
+        low = int(times.min())
+        span = int(times.max()) - low + 1
+        if span * (int(groups.max(initial=0)) + 1) < 2**62:
+            return np.argsort(groups[rows].astype(np.int64) * span + (times.astype(np.int64) - low), kind="stable")
+    return np.lexsort((rows, times, groups[rows]))
+
+
+def _compact(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for codes in ``[0, size)``, by counting instead of sorting."""
+    present = np.bincount(codes, minlength=size) > 0
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present), position[codes]
 
 
 def as_token_lists(sequences: Sequences, max_length: int = GENSIM_MAX_SENTENCE) -> list[list[str]]:
     """Sentences as lists of word-id strings, the form gensim trains on.
 
     Sentences longer than ``max_length`` are cut into consecutive pieces, so
-    nothing is silently truncated by gensim.
+    nothing is silently truncated by gensim.  Every occurrence of a word is
+    the same ``str`` object (one per vocabulary entry), so 25M tokens cost
+    25M list slots, not 25M strings.
     """
-    words = sequences.token_ids[sequences.tokens].tolist()
+    vocabulary = np.empty(len(sequences.token_ids), dtype=object)
+    vocabulary[:] = sequences.token_ids.tolist()
+    words = vocabulary[sequences.tokens]
     indptr = sequences.indptr.tolist()
     out = []
     for start, end in zip(indptr[:-1], indptr[1:]):
         for piece in range(start, end, max_length):
-            out.append(words[piece:min(piece + max_length, end)])
+            out.append(words[piece:min(piece + max_length, end)].tolist())
     return out
+
+
+def first_seen_counts(sequences: Sequences) -> dict[str, int]:
+    """Each word's count, words in order of first occurrence in the corpus.
+
+    gensim's ``build_vocab_from_freq`` given this dict builds the same
+    vocabulary, in the same order, as a scan of the sentences would (its
+    sort by count is stable), without the Python-speed scan of every token.
+    """
+    counts = sequences.token_counts()
+    used, first = np.unique(sequences.tokens, return_index=True)
+    order = used[np.argsort(first, kind="stable")]
+    return dict(zip(sequences.token_ids[order].tolist(), counts[order].tolist()))
+
+
+def write_corpus_file(sequences: Sequences, path, max_length: int = GENSIM_MAX_SENTENCE) -> None:
+    """The sentences as gensim's ``corpus_file`` format: one per line, words separated by spaces."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for sentence in as_token_lists(sequences, max_length):
+            handle.write(" ".join(sentence))
+            handle.write("\n")
 
 
 class ShuffledSentences:

@@ -137,7 +137,7 @@ def manifest_json(config, dataset_name: str, bundle: dict[str, bytes], folder: s
 
 def build_settings(config) -> dict:
     """The settings that decide the vectors, as plain values (no paths, no thread count)."""
-    w2v = {key: value for key, value in config.word2vec.settings().items() if key not in ("workers", "shuffle")}
+    w2v = {key: value for key, value in config.word2vec_settings().items() if key not in ("workers", "shuffle")}
     return {
         "orientation": config.sequences.orientation,
         "order": "shuffle" if config.word2vec.shuffle else "time",

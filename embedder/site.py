@@ -29,6 +29,8 @@ class EmbeddingCard:
     tsv: str
     metadata: str
     sprite: str | None = None
+    #: Points in the projector files when ``--max-points`` keeps fewer than ``shape[0]``.
+    projector_points: int | None = None
 
 
 @dataclass(frozen=True)

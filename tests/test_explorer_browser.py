@@ -181,6 +181,13 @@ def test_user_deep_link_shows_recommendations_with_reasons(page, server, site):
     for text in items.all_text_contents():
         assert "because you rated" in text
     assert int(canvas.get_attribute("data-marks")) > 10  # rated movies and recommendations outlined
+    similar = page.locator("#similar-users li a")
+    assert similar.count() == 10
+    other = similar.first.text_content().removeprefix("User ")
+    assert other != user and other in site["users"]
+    similar.first.click()
+    page.wait_for_function("other => document.getElementById('panel-title').textContent === 'User ' + other", arg=other)
+    assert page.evaluate("location.hash") == "#user=" + other
     page.locator("#panel-close").click()
     page.wait_for_selector("#panel", state="hidden")
     assert page.evaluate("location.hash") == ""

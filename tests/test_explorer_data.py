@@ -65,11 +65,9 @@ def test_facets_without_other_when_every_genre_fits():
 # --- co-rated -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sparse_share", [0.0, 1.1])  # the dense path, then the sparse path
-def test_co_rated_matches_brute_force_with_ties_to_the_lower_row(monkeypatch, sparse_share):
-    rated = random_rated()
-    monkeypatch.setattr(explorer, "BLOCK", 60)  # many small blocks
-    monkeypatch.setattr(explorer, "SPARSE_SHARE", sparse_share)
+@pytest.mark.parametrize("density", [0.05, 0.3, 0.9])  # mostly empty to nearly full co-rating rows
+def test_co_rated_matches_brute_force_with_ties_to_the_lower_row(density):
+    rated = random_rated(density=density)
     indices, counts = co_rated(rated, 6)
     dense = (rated.T @ rated).toarray()
     np.fill_diagonal(dense, 0)
@@ -80,9 +78,7 @@ def test_co_rated_matches_brute_force_with_ties_to_the_lower_row(monkeypatch, sp
         assert (indices[i][len(order):] == -1).all()
 
 
-@pytest.mark.parametrize("sparse_share", [0.0, 1.1])
-def test_co_rated_pads_movies_nobody_else_rated(monkeypatch, sparse_share):
-    monkeypatch.setattr(explorer, "SPARSE_SHARE", sparse_share)
+def test_co_rated_pads_movies_nobody_else_rated():
     rated = csr_matrix(np.array([[1, 0, 0], [1, 1, 0]], dtype=np.int32))
     indices, counts = co_rated(rated, 2)
     assert indices.tolist() == [[1, -1], [0, -1], [-1, -1]]
@@ -128,7 +124,7 @@ def test_because_names_the_rated_movie_most_similar_to_each_recommendation():
     rated = rated.tocsr()
     rated.eliminate_zeros()
     items = np.array([[j for j in range(20) if j not in set(rated[u].indices)][:3] for u in range(7)])
-    hints = because(items, rated, movies, pairs=5)
+    hints = because(items, rated, movies)
     unit = movies / np.linalg.norm(movies, axis=1, keepdims=True)
     for u in range(6):
         seen = sorted(rated[u].indices)
@@ -267,3 +263,17 @@ def test_user_shards_are_contiguous(monkeypatch, n_users):
     starts = explorer._user_shard_starts(totals)
     assert starts[0] == 0 and starts == sorted(set(starts)) and starts[-1] < n_users
     assert len(starts) == (1 if n_users == 1 else n_users // 2)
+
+
+def test_latest_ratings_keeps_each_users_newest_and_leaves_light_users_alone():
+    from embedder.explorer import latest_ratings
+
+    log = interactions([("u1", "a", 4, 5), ("u2", "a", 4, 1), ("u1", "b", 3, 1), ("u1", "c", 3, 9), ("u1", "d", 2, 5),
+                        ("u2", "b", 1, 2)])
+    recent, cut = latest_ratings(log, 2)
+    assert cut
+    kept = [(log.user_ids[u], log.item_ids[i]) for u, i in zip(recent.user, recent.item)]
+    # u1's newest two: c (t=9), then d (t=5, later in the file than a, also t=5); u2 untouched.
+    assert kept == [("u2", "a"), ("u1", "c"), ("u1", "d"), ("u2", "b")]
+    same, cut = latest_ratings(log, 4)
+    assert same is log and not cut

@@ -55,3 +55,21 @@ def test_cosine_scoring_and_the_validation_of_settings():
     assert recs.items[1].tolist() == [2]  # b: context (1, .5); cosine with m2 (1, 1) .95 beats m0 (1, 0) .89
     assert scoring_problems(ScoringParams()) == []
     assert len(scoring_problems(ScoringParams(method="x", decay=0, last_k=-1, prior=-1))) == 4
+
+
+def test_recommending_leaves_the_sentences_in_time_order_and_pruning_changes_nothing():
+    from embedder.demo import make_demo
+    from embedder.movie_vectors import Word2VecParams, train_word_vectors
+    from embedder.recommend import recommend
+    from embedder.sequences import SequenceParams, make_sequences
+
+    sequences, _ = make_sequences(make_demo(seed=2).interactions, SequenceParams())
+    tokens = sequences.tokens.copy()
+    words = train_word_vectors(sequences, Word2VecParams(vector_size=8, epochs=2, workers=1))
+    whole = recommend(sequences, words, 10, chunk=10**9)  # one block: every movie scored
+    np.testing.assert_array_equal(sequences.tokens, tokens)
+    pruned = recommend(sequences, words, 10, chunk=16)  # blocks of 16 users: bounded, pruned scoring
+    np.testing.assert_array_equal(pruned.items, whole.items)
+    np.testing.assert_allclose(pruned.scores, whole.scores, rtol=1e-6)
+    again = recommend(sequences, words, 10, chunk=10**9)
+    np.testing.assert_array_equal(again.items, whole.items)

@@ -807,6 +807,9 @@
     s.similar[i].forEach(function (j, n) { similar.appendChild(movieLink(j, s.scores[i][n].toFixed(2))); });
     body.appendChild(similar);
     body.appendChild(el("h3", { text: "People who rated this also rated" }));
+    if (M.corated_history) {
+      body.appendChild(el("p", { className: "hint", text: "Counting each person's latest " + number(M.corated_history) + " ratings." }));
+    }
     var corated = el("ol", { className: "list", id: "corated" });
     s.corated[i].forEach(function (j, n) { corated.appendChild(movieLink(j, number(s.corated_n[i][n]) + " people")); });
     if (!s.corated[i].length) corated.appendChild(el("li", { text: "Nobody else rated this movie." }));
@@ -840,6 +843,16 @@
     });
     if (!s.recs[i].length) list.appendChild(el("li", { text: "This user has rated every movie on the map." }));
     body.appendChild(list);
+    if (s.similar) {
+      body.appendChild(el("h3", { text: "Users with similar taste" }));
+      var similar = el("ol", { className: "list", id: "similar-users" });
+      s.similar[i].forEach(function (j, n) {
+        var link = el("a", { href: "#user=" + encodeURIComponent(users.ids[j]), text: "User " + users.ids[j] });
+        link.addEventListener("click", function () { state.focusPanel = true; });
+        similar.appendChild(el("li", {}, [link, el("span", { className: "note", text: s.similar_scores[i][n].toFixed(2) })]));
+      });
+      body.appendChild(similar);
+    }
     openPanel();
   }
 
