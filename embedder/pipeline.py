@@ -64,6 +64,8 @@ class BuildReport:
     tensorboard_logdir: str | None = None
     # Issue 6: one line per embedder beside Word2Vec (figures, build time, cache).
     models: tuple[str, ...] = ()
+    # Issue 7: points kept in the projector files, by tensor name, where --max-points cut them.
+    projector_points: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """A few lines for the terminal: counts, timings, where the site is and how to open it."""
@@ -72,7 +74,9 @@ class BuildReport:
             f"reelspace: built {self.dataset} into {self.out_dir}/ in {total:.1f} s ({human_size(self.site_bytes)})",
             f"  {self.ratings:,} ratings, {self.users:,} users, {self.movies:,} movies",
         ]
-        lines += [f"  {name}: {n:,} x {d}" for name, (n, d) in self.shapes.items()]
+        lines += [f"  {name}: {n:,} x {d}" + (f" (projector: the {self.projector_points[name]:,} most-rated, --max-points)"
+                                             if name in self.projector_points else "")
+                  for name, (n, d) in self.shapes.items()]
         lines += [f"  {line}" for line in self.models]
         lines.append("  " + " · ".join(f"{stage} {seconds:.1f}s" for stage, seconds in self.timings.items()))
         lines.append(f"  open it:  python -m http.server -d {self.out_dir}   then http://localhost:8000/")
@@ -232,6 +236,9 @@ def build(
             (str(sharing.logdir_path) if sharing.logdir_path else None)
         ),
         models=tuple(_model_line(model) for model in extras),
+        projector_points={side.name: len(keep.rows(side.slug.split("_")[0]))
+                          for side in [movies_side, users_side, *_extra_sides(extras)]
+                          if keep.rows(side.slug.split("_")[0]) is not None},
     )
 
 
