@@ -94,7 +94,7 @@ def write_site(files: SiteFiles, out_dir: Path, validate: Callable[[Path], list[
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise BuildError(f"the generated site failed validation: {problems[0]}{more}; nothing was replaced")
-        _swap(staging, out_dir, old)
+        swap_folder(staging, out_dir, old)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
@@ -115,12 +115,13 @@ def _carry_over(out_dir: Path, staging: Path) -> None:
             shutil.copy2(out_dir / name, staging / name)
 
 
-def _swap(staging: Path, out_dir: Path, old: Path) -> None:
+def swap_folder(staging: Path, out_dir: Path, old: Path) -> None:
+    """Move ``out_dir`` (if any) aside to ``old`` and ``staging`` into its place; on failure, put it back."""
     if out_dir.exists():
         os.replace(out_dir, old)
     try:
         os.replace(staging, out_dir)
     except OSError:
         if old.exists() and not out_dir.exists():
-            os.replace(old, out_dir)  # put the previous site back
+            os.replace(old, out_dir)  # put the previous folder back
         raise

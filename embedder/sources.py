@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from .config import DataConfig
@@ -22,6 +23,18 @@ def load_dataset(data: DataConfig, *, progress: bool = True, warn: Callable[[str
         return read_dataset(data.ratings, data.read, strict=data.strict)
     if data.dataset == "demo":
         return _demo(data)
+    folder = known_folder(data, progress=progress, warn=warn)
+    if folder is None:
+        return _demo(data)
+    return read_dataset(folder, data.read, strict=data.strict, name=data.dataset)
+
+
+def known_folder(data: DataConfig, *, progress: bool = True, warn: Callable[[str], None] = print) -> Path | None:
+    """The folder of the known dataset ``data.dataset``: cached, or downloaded now.
+
+    None when it cannot be downloaded and this is the default run, which
+    then builds the demo (one warning says so); otherwise the DownloadError.
+    """
     from .datasets import cached_path, fetch
 
     folder = cached_path(data.dataset, data.cache_dir)
@@ -32,8 +45,8 @@ def load_dataset(data: DataConfig, *, progress: bool = True, warn: Callable[[str
             if not data.fallback_to_demo:
                 raise
             warn(f"warning: {error} -- building the built-in demo dataset instead")
-            return _demo(data)
-    return read_dataset(folder, data.read, strict=data.strict, name=data.dataset)
+            return None
+    return folder
 
 
 def _demo(data: DataConfig) -> Dataset:

@@ -311,13 +311,8 @@ favours one or two clusters and draws about {spec.taste_share:.0%} of their rati
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
+    from .output import swap_folder
+
     old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-    if folder.exists():
-        os.replace(folder, old)
-    try:
-        os.replace(staging, folder)
-    except OSError:
-        if old.exists() and not folder.exists():
-            os.replace(old, folder)  # put the previous log back
-        raise
+    swap_folder(staging, folder, old)
     shutil.rmtree(old, ignore_errors=True)

@@ -70,21 +70,14 @@ def _locate(data, *, progress: bool, warn):
         return csv_layout(data.ratings).ratings
     if data.dataset == "demo":
         return make_demo(seed=data.demo_seed)
-    from ..datasets import cached_path, fetch
-    from ..errors import DownloadError
+    from ..sources import known_folder
 
     problems = check_dataset(data.dataset)
     if problems:
         raise ConfigError(problems[0])
-    folder = cached_path(data.dataset, data.cache_dir)
+    folder = known_folder(data, progress=progress, warn=warn)
     if folder is None:
-        try:
-            folder = fetch(data.dataset, data.cache_dir, mirror=data.mirror, progress=progress)
-        except DownloadError as error:
-            if not data.fallback_to_demo:
-                raise
-            warn(f"warning: {error} -- building the built-in demo dataset instead")
-            return make_demo(seed=data.demo_seed)
+        return make_demo(seed=data.demo_seed)
     return csv_layout(folder).ratings
 
 
