@@ -142,7 +142,7 @@ def _neighbours(config, report) -> None:
 
     rng = np.random.default_rng(0)
     folder = Path(config.site.out_dir) / "projector"
-    for what, (name, (n, d)) in zip(("movies", "users"), list(report.shapes.items())[:2]):
+    for what, (_, d) in zip(("movies", "users"), list(report.shapes.values())[:2]):
         vectors = np.fromfile(folder / f"{what}.bytes", dtype="<f4").reshape(-1, d)
         n = len(vectors)
         start = time.perf_counter()

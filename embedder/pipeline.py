@@ -236,9 +236,9 @@ def build(
             (str(sharing.logdir_path) if sharing.logdir_path else None)
         ),
         models=tuple(_model_line(model) for model in extras),
-        projector_points={side.name: len(keep.rows(side.slug.split("_")[0]))
+        projector_points={side.name: len(keep.rows(side.slug))
                           for side in [movies_side, users_side, *_extra_sides(extras)]
-                          if keep.rows(side.slug.split("_")[0]) is not None},
+                          if keep.rows(side.slug) is not None},
     )
 
 
@@ -261,17 +261,18 @@ class ProjectorRows:
     movies: np.ndarray | None = None
     users: np.ndarray | None = None
 
-    def rows(self, what: str) -> np.ndarray | None:
-        return self.movies if what == "movies" else self.users
+    def rows(self, slug: str) -> np.ndarray | None:
+        """The kept rows of the tensor ``slug`` (``movies``, ``users_softmax`` ...): its prefix says which side."""
+        return self.movies if slug.split("_")[0] == "movies" else self.users
 
-    def side(self, side: Side, what: str) -> Side:
-        rows = self.rows(what)
+    def side(self, side: Side) -> Side:
+        rows = self.rows(side.slug)
         if rows is None:
             return side
         return replace(side, ids=None if side.ids is None else np.asarray(side.ids)[rows], vectors=side.vectors[rows])
 
-    def shape(self, what: str, shape: tuple[int, int]) -> tuple[int, int]:
-        rows = self.rows(what)
+    def shape(self, slug: str, shape: tuple[int, int]) -> tuple[int, int]:
+        rows = self.rows(slug)
         return tuple(shape) if rows is None else (len(rows), shape[1])
 
     def layouts(self, layouts):
@@ -326,7 +327,7 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
     from .sprite import find_posters, make_sprite, tile_size
 
     keep = keep or ProjectorRows()
-    movies, users = keep.side(movies, "movies"), keep.side(users, "users")
+    movies, users = keep.side(movies), keep.side(users)
     rows = catalogue_rows(dataset, movies.ids)
     counts, mean = movie_stats(dataset)
     with stages.stage("sprite"):
@@ -358,7 +359,7 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
         # Issue 6: every extra embedder's tensors, with the same metadata (and the same sprite bytes) as Word2Vec's.
         embeddings = [movie_embedding, user_embedding] + [
             replace(movie_embedding if side.slug.startswith("movies") else user_embedding,
-                    name=side.name, slug=side.slug, vectors=keep.side(side, side.slug.split("_")[0]).vectors)
+                    name=side.name, slug=side.slug, vectors=keep.side(side).vectors)
             for side in _extra_sides(extras)
         ]
         return projector_files(embeddings, folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
@@ -432,7 +433,7 @@ def _embedding_card(side: Side, files: SiteFiles, keep: ProjectorRows | None = N
     """One row of the index page's embeddings table, linking the side's projector files."""
     stem = f"{PROJECTOR_FOLDER}/{side.slug}"
     shape = tuple(side.vectors.shape)
-    shown = (keep or ProjectorRows()).shape(side.slug.split("_")[0], shape)
+    shown = (keep or ProjectorRows()).shape(side.slug, shape)
     return EmbeddingCard(
         name=side.name,
         shape=shape,

@@ -185,11 +185,11 @@ def recommend(sequences: Sequences, words: WordVectors, k: int = 10, *, params: 
     contexts = context_vectors(sequences, words, params.last_k, params.decay)
     counts = sequences.token_counts()
     chunk = chunk or rows_per_block(len(sequences.token_ids))
-    items = np.empty((len(rows), k), dtype=np.int64)
-    scores = np.empty((len(rows), k), dtype=np.float32)
     everyone = _rated_by_all(sequences)
     if params.method == "io" and chunk < len(rows) and exclude is None:
         return _recommend_pruned(sequences, words, k, params, rows, contexts, counts, chunk, everyone)
+    items = np.empty((len(rows), k), dtype=np.int64)
+    scores = np.empty((len(rows), k), dtype=np.float32)
     for start in range(0, len(rows), chunk):
         block = rows[start:start + chunk]
         s = score_words(contexts[block], words, counts, params)
