@@ -43,7 +43,9 @@ def clustered(n, d=16, clusters=20, seed=0):
 def test_exact_is_fast_and_exact_when_many_vectors_are_identical():
     # Half the rows identical: every score of those rows ties; ties go to the lower row.
     x = clustered(600)
-    x[300:] = x[300]
+    # A unit axis, so every product with it is exact whatever BLAS kernel computes it (ties stay ties).
+    x[300:] = 0
+    x[300:, 0] = 1
     got = nearest(x, 5, method="exact", chunk=64)
     idx, scores = brute_force(x, 5)
     np.testing.assert_array_equal(got.indices, idx)
@@ -92,3 +94,44 @@ def test_recall_counts_shared_entries():
     a = Neighbours(indices=np.array([[1, 2], [0, 2], [0, 1]]), scores=np.zeros((3, 2)))
     b = Neighbours(indices=np.array([[1, 0], [2, 0]]), scores=np.zeros((2, 2)))
     assert recall_at_k(a, b, np.array([0, 1])) == 0.75
+
+
+def brute_force_pool(x, k, pool):
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    s = u @ u.T
+    np.fill_diagonal(s, -np.inf)
+    s[:, ~pool] = -np.inf
+    idx = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    return idx, np.take_along_axis(s, idx, axis=1)
+
+
+def test_candidates_limit_who_is_listed_but_every_row_gets_a_list():
+    x = clustered(500, seed=4)
+    pool = np.random.default_rng(1).random(500) < 0.3
+    got = nearest(x, 10, candidates=pool, chunk=100)
+    idx, scores = brute_force_pool(x, 10, pool)
+    assert got.indices.shape == (500, 10)
+    assert pool[got.indices].all()
+    np.testing.assert_array_equal(got.indices, idx)
+    np.testing.assert_allclose(got.scores, scores, rtol=1e-5)
+
+
+def test_hnsw_with_candidates_lists_only_candidates_and_finds_most():
+    x = clustered(3000, d=12, seed=5)
+    pool = np.random.default_rng(2).random(3000) < 0.5
+    approx = nearest(x, 10, candidates=pool, method="hnsw", threads=1)
+    exact = nearest(x, 10, candidates=pool, method="exact")
+    assert pool[approx.indices].all()
+    assert all(i not in row for i, row in enumerate(approx.indices.tolist()))
+    assert recall_at_k(approx, exact, np.arange(3000)) >= 0.95
+
+
+def test_a_pool_of_k_rows_pads_the_lists_of_its_own_members():
+    x = clustered(50, seed=6)
+    pool = np.zeros(50, dtype=bool)
+    pool[:3] = True
+    for method in ("exact", "hnsw"):
+        got = nearest(x, 10, candidates=pool, method=method, threads=1)
+        assert got.indices.shape == (50, 3)
+        assert sorted(got.indices[10].tolist()) == [0, 1, 2]  # outside the pool: all three
+        assert -1 in got.indices[0].tolist() and 0 not in got.indices[0].tolist()  # a member: the other two
