@@ -10,6 +10,7 @@ from . import __version__
 from .errors import ReelspaceError
 from .movie_vectors import Word2VecParams
 from .sequences import SequenceParams
+from .support import DEFAULT_MIN_RATINGS
 
 DESCRIPTION = """\
 Turn a ratings log into embeddings you can see and share.
@@ -18,7 +19,9 @@ Each user's rated movies, in time order, are a sentence; gensim Word2Vec learns
 movie vectors from them and SIF / uSIF / mean (the fse algorithms) turn each
 user's sentence into a user vector.  The result is a static site in --out:
 Embedding Projector files (float32 and TSV tensors, metadata, sprite, config),
-an index page and nearest-neighbour lists.
+an index page with a picture of the labelled map, the explorer (every movie
+and user on a zoomable t-SNE map with named regions) and nearest-neighbour
+lists.
 
 With no data option it builds MovieLens ml-latest-small (downloaded once and
 cached; the built-in demo dataset when offline).
@@ -136,6 +139,10 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--base-url", metavar="URL", help="https:// address the site will be served at; adds the projector link and hosted config")
     g.add_argument("--posters", metavar="DIR", help="local poster images named by movie id, IMDb id (tt0114709) or TMDB id, for the sprite")
     g.add_argument("--neighbours", type=int, default=10, metavar="K", help="neighbours listed per movie (default 10)")
+    g.add_argument("--min-support", type=int, default=DEFAULT_MIN_RATINGS, metavar="N",
+                   help=f"movies and users rated fewer than N times are kept out of neighbour lists, the map's layout and "
+                        f"regions and the projector files; they stay searchable, placed beside their nearest well-rated "
+                        f"movies (default {DEFAULT_MIN_RATINGS}; 1 keeps everyone)")
     g.add_argument("--max-points", type=int, metavar="N",
                    help="keep only the N most-rated movies and the N most active users in the projector files "
                         "(the explorer keeps them all); for catalogues too big for the projector to stay responsive")
@@ -149,7 +156,7 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
                    help="a standalone projector index.html (your clone of tensorflow/embedding-projector-standalone) to self-host in OUT/projector/")
     g.add_argument("--layouts", default="auto", metavar="LIST",
                    help="2-D layouts for the explorer and the projector bookmarks, from pca,tsne,umap (PCA always); "
-                        "default auto: PCA, plus t-SNE for small catalogues (see README)")
+                        "default auto: t-SNE (the default map) and PCA")
     g.add_argument("--movie-pages", action="store_true", help="also write a static page per movie, movies/<id>.html (no JavaScript)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bars (they are shown only on a terminal anyway)")
 

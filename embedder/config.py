@@ -20,6 +20,7 @@ from .recommend import ScoringParams, scoring_problems
 from .sequences import SequenceParams
 from .site import DEFAULT_TEMPLATES
 from .spark import SparkParams
+from .support import DEFAULT_MIN_RATINGS
 from .user_vectors import METHODS
 
 #: What ``python build.py`` builds when no data is named.
@@ -68,6 +69,9 @@ class SiteConfig:
     # and how neighbours are found (embedder.neighbours: exact up to 60,000 rows, else HNSW).
     max_points: int | None = None
     neighbour_search: str = "auto"
+    # Support: points rated fewer than this many times stay out of neighbour lists, the map's fit and regions,
+    # and the projector (embedder.support).
+    min_support: int = DEFAULT_MIN_RATINGS
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         movie_pages=bool(getattr(args, "movie_pages", False)),
         max_points=getattr(args, "max_points", None),
         neighbour_search=getattr(args, "neighbour_search", None) or "auto",
+        min_support=getattr(args, "min_support", DEFAULT_MIN_RATINGS),
     )
     models = _models(args, problems)
     scoring = scoring_from_args(args)  # issue 5
@@ -246,12 +251,15 @@ _LIMITS = {
     "min_length": (1, None),
     "neighbours": (1, 100),
     "sprite_tile": (8, 256),
+    "min_support": (1, None),
 }
 
 
 def _check_numbers(args, problems: list[str]) -> None:
     for name, (low, high) in _LIMITS.items():
-        value = getattr(args, name)
+        value = getattr(args, name, None)
+        if value is None:
+            continue
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             problems.append(f"--{name.replace('_', '-')} must be {bound}, got {value}")

@@ -416,15 +416,18 @@ def _training_line(training: dict) -> str:
 # --- the explorer's switch -----------------------------------------------------------------------
 
 
-def explorer_layouts(layouts, extras, dataset: Dataset, movie_ids, user_ids, *, seed: int = 0):
+def explorer_layouts(layouts, extras, dataset: Dataset, movie_ids, user_ids, *, seed: int = 0, support=None,
+                     threads: int = 1):
     """The w2v layouts plus, per extra embedder, the same layouts of its vectors (named ``<embedder>-<layout>``).
 
     The explorer offers every layout in its *Layout* menu, so each embedder
-    becomes a choice there (labelled e.g. ``softmax · PCA``).  A model without
-    user vectors (the autoencoder) places each user at the mean position of
-    the movies they rated in that layout.
+    becomes a choice there (labelled e.g. ``softmax · PCA``).  As for w2v,
+    a layout is fitted on the ``support``-ed rows and the others are placed
+    (``embedder.layouts``).  A model without user vectors (the autoencoder)
+    places each user at the mean position of the movies they rated in that
+    layout.
     """
-    from .layouts import LABELS, Layout, Layouts, layout
+    from .layouts import LABELS, Layout, Layouts, MapPoints, layout
     from .tf_models.data import columns_of
 
     names, movies, users = list(layouts.names), dict(layouts.movies), dict(layouts.users)
@@ -434,9 +437,12 @@ def explorer_layouts(layouts, extras, dataset: Dataset, movie_ids, user_ids, *, 
             name = f"{model.name}-{base}"
             settings = dict(layouts.movies[base].settings, embedding=model.name,
                             label=f"{model.name} · {LABELS.get(base, base)}")
-            movie_layout = layout(base, model.movie_vectors, seed=seed)
+            movie_layout = layout(base, MapPoints(model.movie_vectors, None if support is None else support.movies,
+                                                  None if support is None else support.movie_counts),
+                                  seed=seed, threads=threads)
             if model.user_vectors is not None:
-                user_coords = layout(base, model.user_vectors, seed=seed).coords
+                user_coords = layout(base, MapPoints(model.user_vectors, None if support is None else support.users),
+                                     seed=seed, threads=threads).coords
             else:
                 if rated is None:
                     rated = _rated_means(dataset, movie_ids, user_ids, columns_of)

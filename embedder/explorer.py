@@ -34,17 +34,15 @@ from urllib.parse import quote
 
 import numpy as np
 
+from .genres import NO_GENRE, OTHER, PALETTE, facet_colour, genre_facets, movie_colours
 from .layouts import LABELS, Layouts
+from .maps import region_colours
 from .neighbours import normalise
 from .values import Interactions, Neighbours
 
 FOLDER = "explorer"
 PAGE = "explorer.html"
 MOVIE_PAGES = "movies"
-#: A uint16 bit mask per movie: at most 15 named genres plus "Other".
-MAX_FACETS = 16
-OTHER = "Other"
-NO_GENRE = frozenset({"", "(no genres listed)", "(no genres)", "unknown"})
 MOVIE_SHARD = 512
 #: A user shard holds about this many rated movies (its JSON is then ~250 kB).
 USER_SHARD_RATINGS = 40_000
@@ -93,6 +91,15 @@ class ExplorerInput:
     scoring: str = ""
     # Each user's nearest users (cosine of the user vectors), shown as "similar taste"; None leaves it out.
     user_neighbours: Neighbours | None = None
+    # Support (embedder.support): which movies and users were rated at least ``min_support`` times; None: all.
+    supported_movies: np.ndarray | None = None
+    supported_users: np.ndarray | None = None
+    min_support: int = 1
+    # The default map's named regions, by side ("movies", "users"), and the layout they were made on.
+    regions: dict = field(default_factory=dict)
+    default_layout: str | None = None
+    # Who rated which movie (log users x embedding movies), when the caller has it already.
+    rated: object | None = None
 
 
 @dataclass(frozen=True)
@@ -136,11 +143,13 @@ class UserLists:
 
 def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layouts: Layouts, *,
                   recommend: Callable | None = None, scoring: str = "",
-                  user_neighbours: Neighbours | None = None) -> dict[str, bytes]:
+                  user_neighbours: Neighbours | None = None, support=None, maps=None, rated=None) -> dict[str, bytes]:
     """The explorer of a build: ``movies``/``users`` are the pipeline's sides (ids + vectors).
 
     ``recommend`` (with a one-line ``scoring`` description for the page)
-    replaces the cosine recommender; see :func:`user_lists`.
+    replaces the cosine recommender; see :func:`user_lists`.  ``support``
+    and ``maps`` (``embedder.support.Support``, ``embedder.maps.Maps``) add
+    the barely-rated points' flags and the default map's named regions.
     """
     from . import __version__
     from .catalogue import catalogue_rows, movie_stats
@@ -171,6 +180,12 @@ def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layout
         recommend=recommend,
         scoring=scoring,
         user_neighbours=user_neighbours,
+        supported_movies=None if support is None else support.movies,
+        supported_users=None if support is None else support.users,
+        min_support=1 if support is None else support.min_ratings,
+        regions={} if maps is None else {side: maps.regions(side) for side in ("movies", "users") if maps.regions(side)},
+        default_layout=None if maps is None else maps.default,
+        rated=rated,
     )
     return explorer_files(data, config.site.template_dir, movie_pages=config.site.movie_pages)
 
@@ -181,7 +196,7 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
 
     n = len(data.movie_ids)
     names, masks, facet_counts = genre_facets(data.genres)
-    rated = rated_matrix(data.interactions, data.movie_ids)
+    rated = data.rated if data.rated is not None else rated_matrix(data.interactions, data.movie_ids)
     recent, capped = latest_ratings(data.interactions, CORATED_HISTORY)
     corated, corated_n = co_rated(rated_matrix(recent, data.movie_ids) if capped else rated, CORATED_K)
     users = user_lists(data, rated)
@@ -197,14 +212,16 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
         return path
 
     year_base = _year_base(data.years)
-    put("movies/points", {
-        "mask": b64(masks.astype("<u2")),
-        "year": b64(encode_years(data.years, year_base)),
-        "pop": b64(popularity(data.counts)),
-    }, f"{FOLDER}/movies-points.js")
+    rare_movies = _rare(data.supported_movies, n)
+    rare_users = _rare(data.supported_users, len(data.user_ids))
+    points = {"mask": b64(masks.astype("<u2")), "year": b64(encode_years(data.years, year_base)), "pop": b64(popularity(data.counts))}
+    if rare_movies.any():
+        points["rare"] = b64(rare_movies.astype(np.uint8))
+    put("movies/points", points, f"{FOLDER}/movies-points.js")
     put("movies/titles", "\n".join(titles), f"{FOLDER}/movies-titles.js")
     put("movies/ids", [str(i) for i in data.movie_ids], f"{FOLDER}/movies-ids.js")
     layouts = []
+    centres: dict = {}
     for name in data.layouts.names:
         # A layout may carry its own label (issue 6: "softmax · PCA", the layouts of the other embedders).
         entry = {"name": name, "label": data.layouts.movies[name].settings.get("label") or LABELS.get(name, name),
@@ -212,7 +229,15 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
         for what, source in (("movies", data.layouts.movies), ("users", data.layouts.users)):
             xy, bounds = quantise(source[name].coords)
             put(f"layout/{what}/{name}", {"xy": b64(xy), "bounds": bounds}, f"{FOLDER}/layout-{what}-{name}.js")
+            if what in data.regions:
+                centres.setdefault(what, {})[name] = region_centres(source[name].coords, data.regions[what].labels,
+                                                                    len(data.regions[what].regions), bounds)
         layouts.append(entry)
+    point_colours = {"movies": movie_colours(masks, names),
+                     "users": np.array([facet_colour(int(f), names) for f in user_facet], dtype=np.uint8).reshape(-1, 3)}
+    for what, found in data.regions.items():
+        put(f"regions/{what}", region_payload(found, centres.get(what, {}), region_colours(found, point_colours[what], names)),
+            f"{FOLDER}/regions-{what}.js")
     shards = _movie_shards(data, corated, corated_n, pages)
     for number, payload in enumerate(shards):
         put(f"movies/shard/{number}", payload, f"{FOLDER}/movies/{number}.js")
@@ -220,13 +245,15 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     for number, start in enumerate(user_starts):
         stop = user_starts[number + 1] if number + 1 < len(user_starts) else len(data.user_ids)
         put(f"users/shard/{number}", _user_shard(users, start, stop, data.user_neighbours), f"{FOLDER}/users/{number}.js")
-    put("users/ids", {
-        "ids": [str(u) for u in data.user_ids],
-        "facet": b64(user_facet.astype(np.uint8)),
-        "count": [int(c) for c in users.rated_total],
-    }, f"{FOLDER}/users-ids.js")
+    user_payload = {"ids": [str(u) for u in data.user_ids], "facet": b64(user_facet.astype(np.uint8)),
+                    "count": [int(c) for c in users.rated_total]}
+    if rare_users.any():
+        user_payload["rare"] = b64(rare_users.astype(np.uint8))
+    put("users/ids", user_payload, f"{FOLDER}/users-ids.js")
 
     order = [name for name in ("tsne", "umap", "pca") if name in data.layouts.names]
+    if data.default_layout in data.layouts.names:
+        order.insert(0, data.default_layout)
     manifest = {
         "version": 1,
         "dataset": data.dataset_name,
@@ -242,15 +269,20 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
             "corated_k": CORATED_K,
             "corated_history": CORATED_HISTORY if capped else None,
             "pages": MOVIE_PAGES + "/" if movie_pages else None,
+            "rare": int(rare_movies.sum()),
         },
         "users": {
             "count": len(data.user_ids),
             "shards": user_starts,
             "recommendations": RECOMMENDATIONS_K,
             "scoring": data.scoring or SCORING,
+            "rare": int(rare_users.sum()),
         },
         "layouts": layouts,
         "default_layout": order[0],
+        "min_support": int(data.min_support),
+        "regions": {what: {"count": len(found.regions), "layout": found.layout} for what, found in data.regions.items()},
+        "palette": [list(colour) for colour in PALETTE],
     }
     dataset = {"name": data.dataset_name, "citation": data.citation}
     build = {"version": data.version}
@@ -263,34 +295,6 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
 
 
 # --- genres -------------------------------------------------------------------------------
-
-
-def genre_facets(genres) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The legend's genres and each movie's bit mask over them.
-
-    Genres are ranked by how many movies have them (a movie with several
-    genres counts in each); the 15 most common keep their name and the rest,
-    with movies that have no genre, share ``Other`` (always last).  Returns
-    ``(names, masks uint16, movies per facet)``.
-    """
-    from collections import Counter
-
-    listed = [[g for g in movie if g not in NO_GENRE] for movie in genres]
-    counts = Counter(g for movie in listed for g in dict.fromkeys(movie))
-    ranked = [g for g, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-    need_other = len(ranked) > MAX_FACETS or any(not movie for movie in listed)
-    keep = ranked[: MAX_FACETS - 1] if need_other else ranked
-    names = keep + ([OTHER] if need_other else [])
-    bit = {g: 1 << i for i, g in enumerate(keep)}
-    other = (1 << names.index(OTHER)) if need_other else 0
-    masks = np.zeros(len(listed), dtype=np.uint16)
-    for row, movie in enumerate(listed):
-        m = 0
-        for g in movie:
-            m |= bit.get(g, other)
-        masks[row] = m or other
-    facet_counts = np.array([int(((masks >> i) & 1).sum()) for i in range(len(names))], dtype=np.int64)
-    return names, masks, facet_counts
 
 
 def top_facets(rated_rows: list, masks: np.ndarray, n_facets: int, names: list[str]) -> np.ndarray:
@@ -433,6 +437,42 @@ def because(items: np.ndarray, rated, movie_vectors) -> np.ndarray:
     return best_match(items, rated, normalise(np.asarray(movie_vectors, dtype=np.float32)))
 
 
+# --- support and regions ---------------------------------------------------------------------------
+
+
+def _rare(supported: np.ndarray | None, n: int) -> np.ndarray:
+    """True for the points rated too rarely to be trusted (none when no support rule applies)."""
+    return np.zeros(n, dtype=bool) if supported is None else ~np.asarray(supported, dtype=bool)
+
+
+def region_centres(coords: np.ndarray, labels: np.ndarray, count: int, bounds: list[float]) -> list[list[float]]:
+    """Where each region's name goes in one layout: the median of its members, in the layout's [0, 1] box."""
+    coords = np.asarray(coords, dtype=np.float64)
+    x0, y0, side = bounds
+    centres = []
+    for r in range(count):
+        members = coords[labels == r]
+        x, y = np.median(members, axis=0) if len(members) else (x0 + side / 2, y0 + side / 2)
+        centres.append([round((float(x) - x0) / side, 5), round((float(y) - y0) / side, 5)])
+    return centres
+
+
+def region_payload(found, centres: dict, colours: list) -> dict:
+    """A side's regions for the explorer: names, sizes, colours, best-known titles, each point's region (255 or 65535: none)."""
+    wide = len(found.regions) >= 255
+    none = 65535 if wide else 255
+    member = np.where(found.labels >= 0, found.labels, none).astype("<u2" if wide else np.uint8)
+    return {
+        "names": [r.name for r in found.regions],
+        "sizes": [int(r.size) for r in found.regions],
+        "colours": [list(colour) for colour in colours],
+        "titles": [[short_title(t, 0) for t in r.titles] for r in found.regions],
+        "member": b64(member),
+        "wide": wide,
+        "centres": centres,
+    }
+
+
 # --- encodings ---------------------------------------------------------------------------------
 
 
@@ -567,7 +607,10 @@ def render_movie_pages(data: ExplorerInput, env, titles, corated, corated_n, pag
 
     imdb = data.links.get("imdb") if data.links else None
     tmdb = data.links.get("tmdb") if data.links else None
+    rare = _rare(data.supported_movies, len(data.movie_ids))
+    found = data.regions.get("movies")
     for r, movie_id in enumerate(data.movie_ids):
+        region = int(found.labels[r]) if found is not None else -1
         movie = {
             "id": str(movie_id),
             "title": titles[r],
@@ -577,6 +620,10 @@ def render_movie_pages(data: ExplorerInput, env, titles, corated, corated_n, pag
             "mean": None if data.mean_rating is None or not math.isfinite(data.mean_rating[r]) else round(float(data.mean_rating[r]), 2),
             "imdb": f"https://www.imdb.com/title/tt{imdb[r]}/" if imdb is not None and str(imdb[r]).isdigit() else None,
             "tmdb": f"https://www.themoviedb.org/movie/{tmdb[r]}" if tmdb is not None and str(tmdb[r]).isdigit() else None,
+            "rare": bool(rare[r]),
+            "min_support": int(data.min_support),
+            "region": found.regions[region].name if region >= 0 else None,
+            "region_href": f"../{PAGE}#region={region}",
         }
         similar = [dict(ref(int(j)), score=float(s)) for j, s in zip(data.neighbours.indices[r], data.neighbours.scores[r]) if j >= 0]
         shared = [dict(ref(int(j)), n=int(c)) for j, c in zip(corated[r], corated_n[r]) if j >= 0]

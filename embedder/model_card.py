@@ -197,12 +197,14 @@ def training_settings(config) -> dict:
     }
 
 
-def card_context(config, dataset, report: Report | None) -> dict:
-    """The index page's "Model card": data, settings, and (after ``--evaluate``) the figures."""
+def card_context(config, dataset, report: Report | None, *, map_figures: dict | None = None) -> dict:
+    """The index page's "Model card": data, settings, the map (``embedder.maps.index_fields``), and (after ``--evaluate``) the figures."""
     return {
         "data": f"{dataset.name}: {len(dataset.interactions):,} ratings by {len(dataset.interactions.user_ids):,} users "
                 f"of {len(dataset.movies):,} movies",
         "map": "Word2Vec input vectors (cosine neighbours), time-ordered sentences",
+        "support": None if map_figures is None else map_figures["support"],
+        "layout": None if map_figures is None else map_figures["quality"],
         "recommendations": config.scoring.describe(),
         "evaluation": None if report is None else report.card(),
         "command": "python build.py evaluate",
@@ -210,12 +212,13 @@ def card_context(config, dataset, report: Report | None) -> dict:
     }
 
 
-def card_json(config, dataset, report: Report | None) -> bytes:
-    """``data/model_card.json``: the settings always, the evaluation when there is one."""
+def card_json(config, dataset, report: Report | None, *, map_card: dict | None = None) -> bytes:
+    """``data/model_card.json``: the settings and the map (``embedder.maps.card_fields``) always, the evaluation when there is one."""
     doc = {
         "dataset": {"name": dataset.name, "ratings": len(dataset.interactions),
                     "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
         "settings": training_settings(config),
+        "map": map_card,
         "evaluation": None if report is None else report.to_dict(),
     }
     return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")

@@ -17,23 +17,30 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import __version__
+from .bookmarks import bookmarks
 from .catalogue import catalogue_rows, movie_stats
 from .config import BuildConfig
+from .explorer import rated_matrix
+from .maps import Maps, card_fields, index_fields, make_maps, summary_lines
 from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
 from .output import SiteFiles, check_target, write_site
 from .sequences import SequenceReport, make_sequences
 from .sharing import sharing_files, tensorboard_target
 from .tensorboard import validate_logdir
+from .regions import Catalogue
 from .site import EmbeddingCard, IndexContext, human_size, render_site
+from .support import Support, support
 from .user_vectors import sentence_vectors
 from .values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
 
 #: The folder of the site that holds the Embedding Projector bundle.
 PROJECTOR_FOLDER = "projector"
 NEIGHBOURS_FILE = "data/neighbours.json"
+#: The picture of the labelled movie map (the index page's image and its link preview).
+PICTURE_FILE = "map.png"
 
-STAGES = ("read", "sentences", "word2vec", "user vectors", "neighbours", "layouts", "sprite", "projector files", "explorer", "site", "write")
+STAGES = ("read", "sentences", "word2vec", "user vectors", "neighbours", "map", "sprite", "projector files", "explorer", "site", "write")
 
 
 @dataclass
@@ -64,8 +71,10 @@ class BuildReport:
     tensorboard_logdir: str | None = None
     # Issue 6: one line per embedder beside Word2Vec (figures, build time, cache).
     models: tuple[str, ...] = ()
-    # Issue 7: points kept in the projector files, by tensor name, where --max-points cut them.
-    projector_points: dict[str, int] = field(default_factory=dict)
+    # What the projector files hold, by tensor name, where support or --max-points cut them.
+    projector_points: dict[str, str] = field(default_factory=dict)
+    # The support rule and what the default map keeps (embedder.maps.summary_lines).
+    map_lines: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A few lines for the terminal: counts, timings, where the site is and how to open it."""
@@ -74,9 +83,10 @@ class BuildReport:
             f"reelspace: built {self.dataset} into {self.out_dir}/ in {total:.1f} s ({human_size(self.site_bytes)})",
             f"  {self.ratings:,} ratings, {self.users:,} users, {self.movies:,} movies",
         ]
-        lines += [f"  {name}: {n:,} x {d}" + (f" (projector: the {self.projector_points[name]:,} most-rated, --max-points)"
+        lines += [f"  {name}: {n:,} x {d}" + (f" (projector: {self.projector_points[name]})"
                                              if name in self.projector_points else "")
                   for name, (n, d) in self.shapes.items()]
+        lines += [f"  {line}" for line in self.map_lines]
         lines += [f"  {line}" for line in self.models]
         lines.append("  " + " · ".join(f"{stage} {seconds:.1f}s" for stage, seconds in self.timings.items()))
         lines.append(f"  open it:  python -m http.server -d {self.out_dir}   then http://localhost:8000/")
@@ -160,35 +170,45 @@ def build(
         # Embedders beside Word2Vec (issue 6, --embedders): TensorFlow models on the same rows, or the model cache.
         extras = _extra_embeddings(config, dataset, movies_side, users_side, stages, warn)
         with stages.stage("neighbours"):
+            # Support: only points rated often enough are listed as neighbours, fitted and put in the projector.
+            trusted = support(sequences, movies_side.ids, users_side.ids, orientation=config.sequences.orientation,
+                              min_ratings=config.site.min_support)
             search = {"method": config.site.neighbour_search, "threads": config.word2vec.workers, "seed": config.word2vec.seed}
-            neighbours = nearest(movies_side.vectors, config.site.neighbours, **search)
-            user_neighbours = nearest(users_side.vectors, config.site.neighbours, **search)
-        with stages.stage("layouts"):
-            # Explorer (issue 3): 2-D layouts of all points, also shipped as projector bookmarks.
-            from .layouts import bookmarks, compute_layouts
-
-            layouts = compute_layouts(movies_side.vectors, users_side.vectors, config.site.layouts,
-                                      seed=config.word2vec.seed, progress=config.progress)
-            map_layouts = layouts
-            if extras:  # issue 6: each embedder's layouts become choices of the explorer's Layout menu
+            neighbours = nearest(movies_side.vectors, config.site.neighbours, candidates=trusted.movies, **search)
+            user_neighbours = nearest(users_side.vectors, config.site.neighbours, candidates=trusted.users, **search)
+        with stages.stage("map"):
+            # The maps: layouts of both sides, the default map's named regions, its quality figures and picture.
+            rated = rated_matrix(dataset.interactions, movies_side.ids)
+            maps = make_maps(movies_side.vectors, users_side.vectors, trusted, _catalogue(dataset, movies_side),
+                             rated[np.maximum(_user_rows(dataset, users_side.ids), 0)], names=config.site.layouts,
+                             seed=config.word2vec.seed, threads=config.word2vec.workers, progress=config.progress,
+                             title=f"{dataset.name} as embeddings")
+            if config.deterministic:  # byte-identical rebuilds: no wall-clock time on the pages
+                maps = replace(maps, quality={side: replace(q, seconds=None) for side, q in maps.quality.items()})
+            map_layouts = maps.layouts
+            if extras:  # each embedder's layouts become choices of the explorer's Layout menu
                 from .embedders import explorer_layouts
 
-                map_layouts = explorer_layouts(layouts, extras, dataset, movies_side.ids, users_side.ids, seed=config.word2vec.seed)
+                map_layouts = explorer_layouts(maps.layouts, extras, dataset, movies_side.ids, users_side.ids,
+                                               seed=config.word2vec.seed, support=trusted, threads=config.word2vec.workers)
         files = SiteFiles()
-        # Issue 7 (--max-points): the projector bundle may hold the most-rated rows only; the explorer keeps all.
-        keep = projector_rows(config.site.max_points, dataset, movies_side, users_side)
-        shown = keep.layouts(layouts)
+        # The projector bundle holds the supported rows (and with --max-points the most-rated of them); the explorer keeps all.
+        keep = projector_rows(config.site.max_points, dataset, movies_side, users_side, trusted)
+        shown = keep.layouts(maps.layouts)
         projector = _projector_files(config, dataset, movies_side, users_side, stages, warn,
                                      bookmarks=bookmarks(shown, keep.shape("movies", movies_side.vectors.shape),
                                                          keep.shape("users", users_side.vectors.shape),
-                                                         subset=keep.movies is not None or keep.users is not None),
-                                     extras=extras, keep=keep)
+                                                         subset=config.site.max_points is not None, support=trusted),
+                                     extras=extras, keep=keep, maps=maps)
         files.update(projector)
+        if maps.picture is not None:
+            files.add(PICTURE_FILE, maps.picture)
         with stages.stage("explorer"):
             from .explorer import site_explorer
 
             files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, map_layouts,
-                                       user_neighbours=user_neighbours, **_explorer_recommender(config, sequences, words)))
+                                       user_neighbours=user_neighbours, support=trusted, maps=maps, rated=rated,
+                                       **_explorer_recommender(config, sequences, words)))
         # Sharing (issue 4): TensorBoard logdir, self-hosted projector page and build.json for `publish`.
         sharing = sharing_files(config, dataset.name, projector, PROJECTOR_FOLDER)
         files.update(sharing.site)
@@ -202,14 +222,17 @@ def build(
                     cache_dir=config.data.cache_dir / "models" if config.models.cache else None,
                     max_epochs=config.models.max_epochs, retrain=config.models.retrain, progress=config.progress))
         with stages.stage("site"):
-            files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours))
-            files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation))  # issue 5: settings (+ figures)
+            files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours, trusted))
+            files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation, map_card=card_fields(maps, trusted)))
+            map_figures = index_fields(maps, trusted, picture=PICTURE_FILE if maps.picture else None,
+                                       base_url=config.site.base_url)
             context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files, keep)
+            context = replace(context, map=map_figures)
             if extras:  # issue 6: a card per extra tensor, and the embedders side by side
                 context = replace(context, **_extra_index_fields(context, dataset, movies_side, extras, files, stages.timings,
                                                                  config.deterministic, keep))
             context = replace(context, **sharing.index_fields())
-            context = replace(context, model_card=card_context(config, dataset, evaluation))  # issue 5
+            context = replace(context, model_card=card_context(config, dataset, evaluation, map_figures=map_figures))
             files.update(render_site(context, config.site.template_dir))
         with stages.stage("write"):
             from .validate import validate_projector
@@ -236,9 +259,10 @@ def build(
             (str(sharing.logdir_path) if sharing.logdir_path else None)
         ),
         models=tuple(_model_line(model) for model in extras),
-        projector_points={side.name: len(keep.rows(side.slug))
+        map_lines=tuple(summary_lines(maps, trusted)),
+        projector_points={side.name: keep.note(side.slug)
                           for side in [movies_side, users_side, *_extra_sides(extras)]
-                          if keep.rows(side.slug) is not None},
+                          if keep.note(side.slug) is not None},
     )
 
 
@@ -260,6 +284,12 @@ class ProjectorRows:
 
     movies: np.ndarray | None = None
     users: np.ndarray | None = None
+    #: Why each side's rows were cut, by side: "the 3,650 rated at least 5 times", "the 50 most-rated (--max-points)".
+    why: dict = field(default_factory=dict)
+
+    def note(self, slug: str) -> str | None:
+        """What the projector files of the tensor ``slug`` hold, when they hold fewer rows than the embedding."""
+        return self.why.get("movies" if slug.split("_")[0] == "movies" else "users")
 
     def rows(self, slug: str) -> np.ndarray | None:
         """The kept rows of the tensor ``slug`` (``movies``, ``users_softmax`` ...): its prefix says which side."""
@@ -280,26 +310,44 @@ class ProjectorRows:
         from .layouts import Layouts
 
         def cut(by_name, rows):
-            return by_name if rows is None else {k: replace(v, coords=v.coords[rows]) for k, v in by_name.items()}
+            return by_name if rows is None else {k: replace(v, coords=v.coords[rows], fitted=None if v.fitted is None else v.fitted[rows])
+                                                         for k, v in by_name.items()}
 
         return Layouts(layouts.names, cut(layouts.movies, self.movies), cut(layouts.users, self.users), layouts.seconds)
 
 
-def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users: Side) -> ProjectorRows:
-    """The ``max_points`` most-rated movies and users (ties: the earlier row), in their original order."""
-    if max_points is None:
-        return ProjectorRows()
+def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users: Side,
+                   trusted: Support | None = None) -> ProjectorRows:
+    """The supported movies and users, at most the ``max_points`` most-rated of them (ties: the earlier row), in order.
+
+    Barely-rated points stay out of the projector: it computes its own
+    neighbourhoods from the tensor, and their noisy vectors would land in them.
+    """
     movie_counts, _ = movie_stats(dataset)
     user_counts = np.bincount(dataset.interactions.user, minlength=len(dataset.interactions.user_ids))
     user_rows = _user_rows(dataset, users.ids)
-    picked = []
-    for counts in (movie_counts[catalogue_rows(dataset, movies.ids)], np.where(user_rows >= 0, user_counts[user_rows], 0)):
-        if len(counts) <= max_points:
-            picked.append(None)
+    picked, why = [], {}
+    for side, counts in (("movies", movie_counts[catalogue_rows(dataset, movies.ids)]),
+                         ("users", np.where(user_rows >= 0, user_counts[user_rows], 0))):
+        allowed = np.ones(len(counts), dtype=bool) if trusted is None else trusted.mask(side)
+        rule = "" if allowed.all() else f" rated at least {trusted.min_ratings} times"
+        if max_points is None or allowed.sum() <= max_points:
+            picked.append(None if allowed.all() else np.flatnonzero(allowed))
+            if rule:
+                why[side] = f"the {int(allowed.sum()):,}{rule}"
         else:
-            best = np.lexsort((np.arange(len(counts)), -counts))[:max_points]
+            best = np.lexsort((np.arange(len(counts)), -counts, ~allowed))[:max_points]
             picked.append(np.sort(best))
-    return ProjectorRows(*picked)
+            why[side] = f"the {max_points:,} most-rated (--max-points)" + (f" of those{rule}" if rule else "")
+    return ProjectorRows(*picked, why=why)
+
+
+def _catalogue(dataset: Dataset, movies: Side) -> Catalogue:
+    """What region names are made of, aligned with the movie embedding's rows."""
+    rows = catalogue_rows(dataset, movies.ids)
+    counts, _ = movie_stats(dataset)
+    return Catalogue(genres=tuple(dataset.movies.genres[r] for r in rows), years=np.asarray(dataset.movies.years)[rows],
+                     counts=counts[rows], titles=np.asarray(dataset.movies.titles)[rows])
 
 
 def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
@@ -322,11 +370,13 @@ def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
 
 
 def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None,
-                     extras=(), keep: ProjectorRows | None = None) -> dict[str, bytes]:
+                     extras=(), keep: ProjectorRows | None = None, maps: Maps | None = None) -> dict[str, bytes]:
     from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
     from .sprite import find_posters, make_sprite, tile_size
 
     keep = keep or ProjectorRows()
+    regions = {side: _kept(maps.regions(side).names(), keep.rows(side)) if maps and maps.regions(side) else None
+               for side in ("movies", "users")}
     movies, users = keep.side(movies), keep.side(users)
     rows = catalogue_rows(dataset, movies.ids)
     counts, mean = movie_stats(dataset)
@@ -344,7 +394,8 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
             name=movies.name,
             slug=movies.slug,
             vectors=movies.vectors,
-            metadata=movie_metadata(dataset.movies, rows, counts[rows], None if mean is None else mean[rows]),
+            metadata=movie_metadata(dataset.movies, rows, counts[rows], None if mean is None else mean[rows],
+                                    region=regions["movies"]),
             sprite=sprite.png,
             sprite_tile=sprite.tile,
         )
@@ -354,7 +405,7 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
             name=users.name,
             slug=users.slug,
             vectors=users.vectors,
-            metadata=user_metadata(users.ids, n, user_mean, top, dataset.users),
+            metadata=user_metadata(users.ids, n, user_mean, top, dataset.users, region=regions["users"]),
         )
         # Issue 6: every extra embedder's tensors, with the same metadata (and the same sprite bytes) as Word2Vec's.
         embeddings = [movie_embedding, user_embedding] + [
@@ -364,6 +415,10 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
         ]
         return projector_files(embeddings, folder=PROJECTOR_FOLDER, base_url=config.site.base_url,
                                bookmarks=bookmarks)
+
+
+def _kept(values: list, rows: np.ndarray | None) -> list:
+    return values if rows is None else [values[i] for i in rows]
 
 
 def _explorer_recommender(config: BuildConfig, sequences: Sequences, words: WordVectors) -> dict:
@@ -389,15 +444,23 @@ def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
     return pd.Index(dataset.interactions.user_ids).get_indexer(ids)
 
 
-def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours) -> bytes:
-    """Every movie's top-k list, compact: indices into ``ids``, scores to 3 decimals."""
+def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours, trusted: Support | None = None) -> bytes:
+    """Every movie's top-k list, compact: indices into ``ids``, scores to 3 decimals.
+
+    ``supported`` says which movies were rated often enough to be listed:
+    only they appear in the lists; the others' own lists hold their nearest
+    supported movies.
+    """
     rows = catalogue_rows(dataset, movies.ids)
+    valid = neighbours.indices >= 0
     doc = {
         "k": int(neighbours.indices.shape[1]),
         "ids": movies.ids.tolist(),
         "titles": dataset.movies.titles[rows].tolist(),
-        "neighbours": neighbours.indices.tolist(),
-        "scores": np.round(neighbours.scores.astype(np.float64), 3).tolist(),
+        "neighbours": [row[ok].tolist() for row, ok in zip(neighbours.indices, valid)],
+        "scores": [np.round(row[ok].astype(np.float64), 3).tolist() for row, ok in zip(neighbours.scores, valid)],
+        "min_support": 1 if trusted is None else trusted.min_ratings,
+        "supported": None if trusted is None else trusted.movies.astype(int).tolist(),
     }
     return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -438,6 +501,7 @@ def _embedding_card(side: Side, files: SiteFiles, keep: ProjectorRows | None = N
         name=side.name,
         shape=shape,
         projector_points=shown[0] if shown[0] < shape[0] else None,
+        projector_note=(keep or ProjectorRows()).note(side.slug) if shown[0] < shape[0] else None,
         how=side.how,
         bytes=f"{stem}.bytes",
         tsv=f"{stem}.tsv",

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 
 from embedder.errors import ConfigError
+from embedder.genres import NO_GENRE
 from embedder.values import Movies, Users
 
 PROJECTOR_URL = "https://projector.tensorflow.org/"
@@ -37,6 +38,8 @@ SLICE_BYTES = 1_000_000
 # d3 schemeCategory10 gives only ten distinct colours (§3).
 MAX_CATEGORIES = 10
 OTHER = "Other"
+#: The ``region`` of points that lie between the map's dense regions.
+BETWEEN_REGIONS = "(between regions)"
 UNKNOWN = "(unknown)"
 # Fields a bookmark State must carry or the projector throws on load (§5).
 REQUIRED_STATE_FIELDS = (
@@ -49,7 +52,6 @@ REQUIRED_STATE_FIELDS = (
     "selectedPoints",
 )
 # Placeholder genre names used by the MovieLens files for "no genre".
-NO_GENRE = frozenset({"", "(no genres listed)", "(no genres)", "unknown"})
 
 _SLUG = re.compile(r"[a-z0-9_-]+\Z")
 _BREAKS = re.compile(r"[\t\r\n]+")
@@ -142,11 +144,12 @@ def primary_genres(movies: Movies) -> np.ndarray:
     return np.array([first if first in keep else OTHER for first in firsts], dtype=object)
 
 
-def movie_metadata(movies: Movies, rows, counts, mean_rating=None) -> tuple[tuple[str, tuple], ...]:
+def movie_metadata(movies: Movies, rows, counts, mean_rating=None, region=None) -> tuple[tuple[str, tuple], ...]:
     """Return the metadata columns of a movie embedding.
 
-    ``rows`` selects catalogue rows in embedding order; ``counts`` and
-    ``mean_rating`` are aligned with ``rows`` (one value per embedding row).
+    ``rows`` selects catalogue rows in embedding order; ``counts``,
+    ``mean_rating`` and ``region`` (the map's region names, "" for none) are
+    aligned with ``rows`` (one value per embedding row).
     """
     rows = np.asarray(rows, dtype=np.intp)
     counts = _aligned(counts, len(rows), "counts")
@@ -161,15 +164,18 @@ def movie_metadata(movies: Movies, rows, counts, mean_rating=None) -> tuple[tupl
     ]
     if mean_rating is not None:
         columns.append(("mean_rating", _ratings(mean_rating, len(rows))))
+    if region is not None:
+        columns.append(("region", _regions(region, len(rows))))
     columns.append(("movie_id", protect_ids(np.asarray(movies.ids)[rows])))
     return _freeze(columns)
 
 
-def user_metadata(user_ids, counts, mean_rating, top_genre, users: Users | None) -> tuple[tuple[str, tuple], ...]:
+def user_metadata(user_ids, counts, mean_rating, top_genre, users: Users | None, region=None) -> tuple[tuple[str, tuple], ...]:
     """Return the metadata columns of a user embedding, one row per user id.
 
     ``users.attributes`` (age, gender, occupation) are looked up by id;
-    users missing from ``users`` get ``unknown``.
+    users missing from ``users`` get ``unknown``; ``region`` names each
+    user's region of the map ("" for none).
     """
     ids = [str(u) for u in user_ids]
     columns = [
@@ -179,6 +185,8 @@ def user_metadata(user_ids, counts, mean_rating, top_genre, users: Users | None)
     if mean_rating is not None:
         columns.append(("mean_rating", _ratings(mean_rating, len(ids))))
     columns.append(("top_genre", [_or_unknown(g) for g in _aligned(top_genre, len(ids), "top_genre")]))
+    if region is not None:
+        columns.append(("region", _regions(region, len(ids))))
     columns.extend(_user_attributes(users, ids))
     columns.append(("user_id", protect_ids(ids)))
     return _freeze(columns)
@@ -389,6 +397,11 @@ def _user_attributes(users: Users | None, ids: list[str]) -> list[tuple[str, lis
         (name, [_or_unknown(values[r]) if r is not None else "unknown" for r in rows])
         for name, values in users.attributes.items()
     ]
+
+
+def _regions(names, n: int) -> list[str]:
+    """Region names for the colour menu; points between the map's dense regions get one shared name."""
+    return [str(name) or BETWEEN_REGIONS for name in _aligned(names, n, "region")]
 
 
 def _or_unknown(value) -> str:

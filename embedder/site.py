@@ -29,8 +29,9 @@ class EmbeddingCard:
     tsv: str
     metadata: str
     sprite: str | None = None
-    #: Points in the projector files when ``--max-points`` keeps fewer than ``shape[0]``.
+    #: Points in the projector files when support or ``--max-points`` keeps fewer than ``shape[0]``, and which.
     projector_points: int | None = None
+    projector_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class IndexContext:
     models: dict = field(default_factory=dict)
     # Issue 5: the "Model card" (embedder.model_card.card_context): data, scoring and, with --evaluate, figures.
     model_card: dict = field(default_factory=dict)
+    # The map (embedder.maps.index_fields): its picture, the support rule, its figures and biggest regions.
+    map: dict = field(default_factory=dict)
 
 
 def make_env(template_dir: Path):

@@ -23,6 +23,8 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Evil & Co'
+#: Movies rated once or twice, added to the demo: hidden on the map until asked for.
+RARE = 12
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +47,10 @@ def site(tmp_path_factory):
     from embedder.demo import make_demo
     from embedder.pipeline import build
 
+    from tests.helpers import with_rare_movies
+
     out = tmp_path_factory.mktemp("explorer") / "site"
-    dataset = make_demo(seed=0)
+    dataset = with_rare_movies(make_demo(seed=0), n=RARE)
     titles = np.array(dataset.movies.titles, dtype=object)
     titles[5] = EVIL + " (2001)"
     dataset = replace(dataset, movies=replace(dataset.movies, titles=titles))
@@ -111,8 +115,8 @@ def test_the_map_shows_every_movie_with_webgl(page, server, site):
     n = len(site["ids"])
     assert canvas.get_attribute("data-renderer") == "webgl"
     assert canvas.get_attribute("data-drawn") == str(n)
-    assert canvas.get_attribute("data-points") == str(n)
-    assert f"{n} of {n} movies" in page.locator("#status").text_content()
+    assert canvas.get_attribute("data-points") == str(n - RARE)  # the barely rated wait for the legend's button
+    assert f"{n - RARE} of {n} movies" in page.locator("#status").text_content()
     # Something other than the background was painted.
     colours = page.evaluate("""() => {
         const c = document.createElement('canvas'), m = document.getElementById('map');
@@ -124,7 +128,7 @@ def test_the_map_shows_every_movie_with_webgl(page, server, site):
 
 
 def test_the_canvas_2d_fallback_draws_every_movie(page, server, site):
-    canvas = open_explorer(page, server, "?renderer=canvas")
+    canvas = open_explorer(page, server, "?renderer=canvas&rare=1")
     assert canvas.get_attribute("data-renderer") == "canvas"
     assert canvas.get_attribute("data-drawn") == str(len(site["ids"]))
 
@@ -148,7 +152,10 @@ def test_search_finds_a_title_from_the_keyboard(page, server, site):
 
 def test_clicking_a_point_shows_its_neighbours_and_the_url_follows(page, server, site):
     open_explorer(page, server)
-    point = page.evaluate("window.reelspace.screenOf(17)")
+    label_boxes(page)
+    # A point that no region name covers (a name is a button over the map: clicking it opens the region).
+    point = page.evaluate("""() => { for (let row = 17; ; row++) { const p = window.reelspace.screenOf(row);
+        if (document.elementFromPoint(p.x, p.y).id === 'map') return p; } }""")
     row = page.evaluate(f"window.reelspace.pick({point['x']}, {point['y']})")
     assert row >= 0
     page.mouse.click(point["x"], point["y"])
@@ -214,10 +221,10 @@ def test_layouts_users_map_and_legend(page, server, site):
     page.wait_for_function("document.getElementById('map').dataset.layout === 'pca'")
     assert canvas.get_attribute("data-drawn") == str(n)
     page.locator("#legend-items button").first.click()
-    page.wait_for_function(f"Number(document.getElementById('map').dataset.points) < {n}")
+    page.wait_for_function(f"Number(document.getElementById('map').dataset.points) < {n - RARE}")
     assert page.locator("#legend-items button").first.get_attribute("aria-pressed") == "false"
     page.locator("#all-genres").click()
-    page.wait_for_function(f"document.getElementById('map').dataset.points === '{n}'")
+    page.wait_for_function(f"document.getElementById('map').dataset.points === '{n - RARE}'")
     page.locator("#show-users").click()
     page.wait_for_function("document.getElementById('map').dataset.map === 'users'")
     page.wait_for_function(f"document.getElementById('map').dataset.drawn === '{len(site['users'])}'")
@@ -243,3 +250,82 @@ def test_phone_viewport(browser, server, site, tmp_path):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     page.screenshot(path=str(tmp_path / "phone.png"))
     context.close()
+
+
+# --- the map's regions and the barely rated -------------------------------------------------------
+
+
+def label_boxes(page):
+    page.wait_for_function("Number(document.getElementById('labels').dataset.shown) > 0")
+    return page.evaluate("""() => Array.from(document.querySelectorAll('#labels .region-label')).map(b => {
+        const r = b.getBoundingClientRect(); return {text: b.textContent, box: [r.left, r.top, r.right, r.bottom]}; })""")
+
+
+def test_region_names_are_drawn_without_overlaps_at_every_zoom(page, server):
+    open_explorer(page, server)
+    stage = page.locator("#stage").bounding_box()
+    for zoom in range(3):
+        labels = label_boxes(page)
+        assert len(labels) >= (3 if zoom == 0 else 1)
+        for i, a in enumerate(labels):
+            x0, y0, x1, y1 = a["box"]
+            assert x0 >= stage["x"] and x1 <= stage["x"] + stage["width"] and y0 >= stage["y"] and y1 <= stage["y"] + stage["height"]
+            for b in labels[i + 1:]:
+                u0, v0, u1, v1 = b["box"]
+                assert x1 <= u0 or u1 <= x0 or y1 <= v0 or v1 <= y0, (a, b)
+        page.locator("#map").focus()
+        page.keyboard.press("+")  # zoom in: names are placed again once the gesture settles
+        page.wait_for_timeout(400)
+
+
+def test_clicking_a_region_name_lists_its_movies(page, server, site):
+    open_explorer(page, server)
+    label_boxes(page)
+    first = page.locator("#labels .region-label").first
+    name, region = first.text_content(), int(first.get_attribute("data-region"))
+    first.click()
+    assert panel_title(page) == name
+    assert page.evaluate("location.hash") == f"#region={region}"
+    listed = page.locator("#region-members li a")
+    size = page.evaluate(f"window.reelspace.state.movies.regions.sizes[{region}]")
+    assert listed.count() == min(size, 200)
+    member = page.evaluate(f"""() => {{ const s = window.reelspace.state.movies;
+        return Array.from(document.querySelectorAll('#region-members li a')).map(a => s.regions.member[s.index.get(decodeURIComponent(a.getAttribute('href').slice(7)))]); }}""")
+    assert set(member) == {region}
+    # The region stays lit, the rest of the map fades; its label is marked as chosen.
+    assert page.locator(f"#labels .region-label[data-region='{region}']").get_attribute("aria-pressed") == "true"
+    listed.first.click()
+    page.wait_for_function("location.hash.startsWith('#movie=')")
+    assert page.locator("#panel .region-line a").text_content() == name
+
+
+def test_barely_rated_movies_are_hidden_but_findable_and_say_why(page, server, site):
+    canvas = open_explorer(page, server)
+    n = len(site["ids"])
+    page.locator("#q").fill("Rarely Seen 3")
+    page.wait_for_selector("#results:not([hidden]) [role=option]")
+    page.locator("#q").press("Enter")
+    assert panel_title(page).startswith("Rarely Seen 3")
+    assert "Rated fewer than 5 times" in page.locator("#rare-note").text_content()
+    assert page.locator("#panel h3").first.text_content() == "Nearest well-rated movies"
+    assert page.locator("#similar li").count() == 10
+    assert int(canvas.get_attribute("data-marks")) >= 1  # its own point is marked even while the rare are hidden
+    rare_rows = set(page.evaluate("""() => { const s = window.reelspace.state.movies, out = [];
+        for (let i = 0; i < s.rare.length; i++) if (s.rare[i]) out.push(i); return out; }"""))
+    assert len(rare_rows) == RARE
+    similar = page.evaluate("""() => { const s = window.reelspace.state.movies;
+        return Array.from(document.querySelectorAll('#similar li a')).map(a => s.index.get(decodeURIComponent(a.getAttribute('href').slice(7)))); }""")
+    assert not set(similar) & rare_rows
+    page.locator("#show-rare").click()
+    page.wait_for_function(f"document.getElementById('map').dataset.points === '{n}'")
+    assert page.locator("#show-rare").get_attribute("aria-pressed") == "true"
+
+
+def test_colour_by_region_lists_the_regions_in_the_legend(page, server):
+    open_explorer(page, server)
+    page.select_option("#colour-by", "region")
+    page.wait_for_function("document.querySelector('#legend summary').textContent === 'Regions'")
+    names = page.locator("#legend-items button .name").all_text_contents()
+    assert names == page.evaluate("window.reelspace.state.movies.regions.names")
+    page.locator("#legend-items button").nth(1).click()
+    page.wait_for_function("location.hash === '#region=1'")

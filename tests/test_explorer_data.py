@@ -16,7 +16,6 @@ from embedder.explorer import (
     co_rated,
     encode_years,
     explorer_files,
-    genre_facets,
     page_name,
     popularity,
     quantise,
@@ -25,6 +24,7 @@ from embedder.explorer import (
     script,
     short_title,
 )
+from embedder.genres import genre_facets
 from embedder.layouts import Layout, Layouts
 from embedder.neighbours import nearest
 from embedder.site import DEFAULT_TEMPLATES

@@ -1,4 +1,4 @@
-"""2-D layouts (PCA, t-SNE, UMAP): seeded determinism, structure, and the projector bookmarks they become."""
+"""2-D layouts (PCA, t-SNE, UMAP): fitted on supported rows, the rest placed; seeded; and the projector bookmarks."""
 
 from __future__ import annotations
 
@@ -8,18 +8,19 @@ import numpy as np
 import pytest
 
 from embedder.errors import ConfigError
+from embedder import layouts as layouts_module
+from embedder.bookmarks import bookmarks, projector_states
 from embedder.layouts import (
-    AUTO_TSNE_MAX_POINTS,
+    FIT_MAX,
     Layout,
     Layouts,
+    MapPoints,
     auto_layouts,
-    bookmarks,
     compute_layouts,
-    cosine_knn,
     layout,
     parse_layouts,
     pca_2d,
-    projector_states,
+    place,
 )
 from embedder.projector import REQUIRED_STATE_FIELDS, Embedding, projector_files
 
@@ -48,23 +49,47 @@ def test_parse_layouts_keeps_pca_and_a_canonical_order():
         parse_layouts("pca,mds")
 
 
-def test_auto_layouts_adds_tsne_only_for_small_catalogues():
-    assert auto_layouts(400, 600) == ("pca", "tsne")
-    assert auto_layouts(9_724, 610) == ("pca",)
-    assert auto_layouts(AUTO_TSNE_MAX_POINTS, 1) == ("pca",)
+def test_auto_is_tsne_and_pca_whatever_the_size():
+    assert auto_layouts() == ("pca", "tsne")
 
 
-def test_cosine_knn_matches_brute_force_with_ties_to_the_lower_row():
-    x, _ = clusters(n_per=15, k=3)
-    x[7] = x[3]  # an exact tie
-    indices, sims = cosine_knn(x, 6, chunk=8)
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-    full = unit @ unit.T
-    np.fill_diagonal(full, -np.inf)
-    for i in range(len(x)):
-        order = np.lexsort((np.arange(len(x)), -full[i]))[:6]
-        assert np.array_equal(indices[i], order), i
-        assert np.allclose(sims[i], full[i, order], atol=1e-6)
+def test_fit_rows_keep_the_supported_and_cap_them_by_priority(monkeypatch):
+    vectors = np.zeros((10, 3), dtype=np.float32)
+    fit = np.array([True, False] * 5)
+    assert MapPoints(vectors, fit).fit_rows().tolist() == [0, 2, 4, 6, 8]
+    monkeypatch.setattr(layouts_module, "FIT_MAX", 3)
+    counts = np.array([5, 99, 1, 99, 7, 99, 7, 99, 2, 99])
+    # The three most-rated supported rows (ties to the earlier row), in row order.
+    assert MapPoints(vectors, fit, counts).fit_rows().tolist() == [0, 4, 6]
+    sample = MapPoints(vectors, fit).fit_rows(seed=1)
+    assert len(sample) == 3 and fit[sample].all() and np.array_equal(sample, MapPoints(vectors, fit).fit_rows(seed=1))
+    assert FIT_MAX >= 10_000
+
+
+def test_placed_rows_go_beside_their_nearest_fitted_row():
+    x, labels = clusters(n_per=20, k=3)
+    rows = np.flatnonzero(np.arange(len(x)) % 4 != 0)  # a quarter of each cluster is placed
+    fitted_coords = np.column_stack([labels[rows] * 100.0, np.zeros(len(rows))]) + np.random.default_rng(0).normal(size=(len(rows), 2))
+    coords = place(x, rows, fitted_coords, seed=0)
+    assert np.array_equal(coords[rows], fitted_coords.astype(np.float32))
+    others = np.setdiff1d(np.arange(len(x)), rows)
+    # Each placed row lands in its own cluster's island, near (not on) a fitted row.
+    assert np.all(np.abs(coords[others, 0] - labels[others] * 100.0) < 10)
+    gaps = np.linalg.norm(coords[others][:, None, :] - coords[rows][None, :, :], axis=2).min(axis=1)
+    assert (gaps > 0).all() and (gaps < 5).all()
+
+
+def test_a_layout_is_fitted_on_the_supported_rows_only():
+    pytest.importorskip("openTSNE")
+    x, labels = clusters(n_per=30)
+    supported = np.arange(len(x)) % 3 != 0
+    noisy = x.copy()
+    noisy[~supported] = np.random.default_rng(2).normal(size=((~supported).sum(), x.shape[1])) * 5  # barely-rated: noise
+    result = layout("tsne", MapPoints(noisy, supported), seed=0)
+    assert result.fitted is not None and np.array_equal(result.fitted, supported)
+    assert result.settings["fitted"] == supported.sum() and result.settings["placed"] == (~supported).sum()
+    # The supported rows keep their clusters: the noise was placed, never fitted.
+    assert neighbours_agree(result.coords[supported], labels[supported]) > 0.95
 
 
 def test_pca_is_deterministic_sign_fixed_and_separates_clusters():
@@ -86,7 +111,7 @@ def test_tsne_same_seed_same_coordinates_and_clusters_stay_together():
     assert np.array_equal(a.coords, b.coords)
     assert a.coords.shape == (len(x), 2) and np.isfinite(a.coords).all()
     assert neighbours_agree(a.coords, labels) > 0.95
-    assert a.settings["iterations"] == 750 and a.settings["neighbours"] == "exact cosine"
+    assert a.settings["iterations"] == 250 and a.settings["theta"] == 0.8 and a.fitted is None
 
 
 def test_umap_same_seed_same_coordinates():

@@ -52,7 +52,7 @@ def test_max_points_keeps_the_most_rated_in_the_projector_and_everything_in_the_
     assert index.count("projector: the 50 most-rated") == 2
     assert f"{len(dataset.movies):,} × 8" in index
     summary = capsys.readouterr().out
-    assert summary.count("(projector: the 50 most-rated, --max-points)") == 2
+    assert summary.count("(projector: the 50 most-rated (--max-points))") == 2
 
 
 def test_max_points_above_the_size_changes_nothing(tmp_path):

@@ -111,7 +111,7 @@ def text_checksum(dataset: Dataset) -> str:
 
 def describe_movies(dataset: Dataset, movie_ids, params: AutoencoderParams = AutoencoderParams()) -> Descriptions:
     """Title words, genre names and tags of each movie, cut to ``params.length`` words."""
-    from ..projector import NO_GENRE
+    from ..genres import NO_GENRE
 
     movie_ids = np.asarray(movie_ids)
     rows = columns_of(movie_ids, dataset.movies.ids)

@@ -83,7 +83,7 @@ def windows(h: Histories, users: np.ndarray, ends: np.ndarray, length: int) -> n
 
 def genre_matrix(movies: Movies, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Multi-hot genres (float32) of catalogue ``rows``; placeholder genres ("unknown", "(no genres listed)") dropped."""
-    from ..projector import NO_GENRE
+    from ..genres import NO_GENRE
 
     listed = [[g for g in movies.genres[r] if g not in NO_GENRE] for r in rows]
     names = sorted({g for movie in listed for g in movie})

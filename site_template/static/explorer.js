@@ -19,12 +19,10 @@
   var OTHER = M.other;
   var ALL = FACETS.length >= 31 ? -1 : (1 << FACETS.length) - 1;
   var UNKNOWN = 255;
-  // 15 named genres (tableau-like, readable on light and dark backgrounds) and grey for Other.
-  var PALETTE = [
-    [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-    [140, 86, 75], [227, 119, 194], [23, 190, 207], [188, 189, 34], [92, 107, 192],
-    [255, 187, 120], [120, 200, 110], [255, 152, 150], [197, 176, 213], [0, 128, 128]
-  ];
+  // 15 named genres and grey for Other: the same colours as the picture (embedder/genres.py).
+  var PALETTE = manifest.palette;
+  var MIN_SUPPORT = manifest.min_support || 1;
+  var REGIONS = manifest.regions || {};
   var GREY = [150, 150, 150];
   var ACCENT = [230, 40, 30];
 
@@ -123,11 +121,36 @@
         users.ids = payload.ids;
         users.count = payload.count;
         users.facet = bytes(payload.facet);
+        users.rare = payload.rare ? bytes(payload.rare) : null;
+        prominence(users, users.count.map(function (c) { return Math.log(1 + c); }));
         users.index = new Map();
         for (var i = 0; i < users.ids.length; i++) users.index.set(users.ids[i], i);
       }
       return users;
     });
+  }
+
+  function loadRegions(what) {
+    var target = state[what];
+    if (!REGIONS[what]) return Promise.resolve(null);
+    if (target.regions) return Promise.resolve(target.regions);
+    return load("regions/" + what, "regions-" + what + ".js").then(function (payload) {
+      if (!target.regions) {
+        var raw = bytes(payload.member);
+        target.regions = {
+          names: payload.names, sizes: payload.sizes, titles: payload.titles, centres: payload.centres, colours: payload.colours,
+          member: payload.wide ? new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1) : raw
+        };
+      }
+      return target.regions;
+    });
+  }
+
+  function regionOf(what, row) {
+    var regions = state[what].regions;
+    if (!regions) return -1;
+    var r = regions.member[row];
+    return r < regions.names.length ? r : -1;
   }
 
   function movieShard(row) {
@@ -152,8 +175,14 @@
     layout: manifest.default_layout,
     enabled: ALL,
     selection: null,
-    movies: { n: M.count, pos: {}, mask: null, year: null, pop: null, titles: null, folded: null, ids: null, index: null },
-    users: { n: U.count, pos: {}, facet: null, ids: null, index: null, count: null },
+    movies: { n: M.count, pos: {}, mask: null, year: null, pop: null, titles: null, folded: null, ids: null, index: null,
+              rare: null, weight: null, grow: null, order: null, regions: null },
+    users: { n: U.count, pos: {}, facet: null, ids: null, index: null, count: null,
+             rare: null, weight: null, grow: null, order: null, regions: null },
+    // Points rated fewer than MIN_SUPPORT times are hidden until asked for (?rare=1 shows them).
+    showRare: params.get("rare") === "1",
+    showLabels: params.get("labels") !== "0",
+    colourBy: params.get("colour") === "region" ? "region" : "genre",
     colours: null,
     visible: 0,
     grid: null,
@@ -164,6 +193,27 @@
   };
 
   function side() { return state[state.map]; }
+
+  /** A point's prominence from its rating count (``values`` on any increasing scale): size, opacity, drawing order. */
+  function prominence(target, values) {
+    var n = values.length, top = 0, i;
+    for (i = 0; i < n; i++) if (values[i] > top) top = values[i];
+    target.weight = new Float32Array(n);
+    target.grow = new Float32Array(n);
+    for (i = 0; i < n; i++) {
+      var w = top > 0 ? values[i] / top : 1;
+      target.weight[i] = w;
+      target.grow[i] = target.rare && target.rare[i] ? 0.6 : 0.65 + 0.85 * w;
+    }
+    var order = new Uint32Array(n);
+    for (i = 0; i < n; i++) order[i] = i;
+    target.order = Array.prototype.slice.call(order).sort(function (a, b) { return values[a] - values[b] || a - b; });
+  }
+
+  function isRare(row) {
+    var rare = side().rare;
+    return !!(rare && rare[row]);
+  }
   function positions() { return side().pos[state.layout]; }
 
   // ---------------------------------------------------------------- renderers
@@ -181,11 +231,11 @@
   }
 
   var POINT_VS =
-    "attribute vec2 a_pos; attribute vec4 a_col; uniform vec2 u_center; uniform vec2 u_scale;" +
+    "attribute vec2 a_pos; attribute vec4 a_col; attribute float a_grow; uniform vec2 u_center; uniform vec2 u_scale;" +
     "uniform float u_size; varying vec4 v_col;" +
     "void main() { v_col = a_col;" +
     "  if (a_col.a == 0.0) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }" +
-    "  gl_Position = vec4((a_pos - u_center) * u_scale, 0.0, 1.0); gl_PointSize = u_size; }";
+    "  gl_Position = vec4((a_pos - u_center) * u_scale, 0.0, 1.0); gl_PointSize = max(1.0, u_size * a_grow); }";
   var POINT_FS =
     "precision mediump float; varying vec4 v_col;" +
     "void main() { vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; gl_FragColor = v_col; }";
@@ -218,9 +268,9 @@
     }
     var points = program(POINT_VS, POINT_FS);
     var marks = program(MARK_VS, MARK_FS);
-    var posBuffer = gl.createBuffer(), colBuffer = gl.createBuffer();
+    var posBuffer = gl.createBuffer(), colBuffer = gl.createBuffer(), growBuffer = gl.createBuffer();
     var markPos = gl.createBuffer(), markCol = gl.createBuffer(), markSize = gl.createBuffer();
-    var count = 0, markCount = 0;
+    var count = 0, markCount = 0, drawOrder = null;
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
 
@@ -235,16 +285,20 @@
       gl.uniform2f(gl.getUniformLocation(p, "u_center"), view.cx, view.cy);
       gl.uniform2f(gl.getUniformLocation(p, "u_scale"), 2 * view.k / width, 2 * view.k / height);
     }
+    // Points are uploaded in drawing order (least rated first), so the well-known ones are drawn on top.
     return {
       kind: "webgl",
-      setPoints: function (pos) {
+      setPoints: function (pos, order, grow) {
         gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
-        gl.bufferData(gl.ARRAY_BUFFER, pos, gl.STATIC_DRAW);
+        gl.bufferData(gl.ARRAY_BUFFER, permute(pos, order, 2, Uint16Array), gl.STATIC_DRAW);
+        gl.bindBuffer(gl.ARRAY_BUFFER, growBuffer);
+        gl.bufferData(gl.ARRAY_BUFFER, permute(grow, order, 1, Float32Array), gl.STATIC_DRAW);
         count = pos.length / 2;
+        drawOrder = order;
       },
       setColours: function (rgba) {
         gl.bindBuffer(gl.ARRAY_BUFFER, colBuffer);
-        gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
+        gl.bufferData(gl.ARRAY_BUFFER, permute(rgba, drawOrder, 4, Uint8Array), gl.DYNAMIC_DRAW);
       },
       setMarks: function (xy, rgba, sizes) {
         gl.bindBuffer(gl.ARRAY_BUFFER, markPos);
@@ -264,11 +318,13 @@
           gl.useProgram(points);
           var a = attribute(points, "a_pos", posBuffer, 2, gl.UNSIGNED_SHORT, true);
           var b = attribute(points, "a_col", colBuffer, 4, gl.UNSIGNED_BYTE, true);
+          var g = attribute(points, "a_grow", growBuffer, 1, gl.FLOAT, false);
           uniforms(points, view, width, height);
           gl.uniform1f(gl.getUniformLocation(points, "u_size"), size * ratio);
           gl.drawArrays(gl.POINTS, 0, count);
           gl.disableVertexAttribArray(a);
           gl.disableVertexAttribArray(b);
+          gl.disableVertexAttribArray(g);
         }
         if (markCount) {
           gl.useProgram(marks);
@@ -285,16 +341,28 @@
     };
   }
 
+  /** ``values`` (``width`` numbers per point) rearranged into drawing ``order``. */
+  function permute(values, order, width, Type) {
+    if (!order) return values;
+    var out = new Type(values.length);
+    for (var j = 0; j < order.length; j++) {
+      var i = order[j];
+      for (var c = 0; c < width; c++) out[width * j + c] = values[width * i + c];
+    }
+    return out;
+  }
+
   function canvasRenderer(element) {
     var ctx = element.getContext("2d");
-    var pos = null, buckets = [], mark = { xy: null, rgba: null, sizes: null };
+    var pos = null, grow = null, order = null, buckets = [], mark = { xy: null, rgba: null, sizes: null };
     return {
       kind: "canvas",
-      setPoints: function (p) { pos = p; },
+      setPoints: function (p, o, g) { pos = p; order = o; grow = g; },
       setColours: function (rgba) {
-        // Group points by colour once, so a frame is one path per colour.
+        // Group points by colour once, so a frame is one path per colour (in drawing order).
         var byKey = new Map();
-        for (var i = 0; i < rgba.length / 4; i++) {
+        for (var j = 0; j < rgba.length / 4; j++) {
+          var i = order ? order[j] : j;
           var a = rgba[4 * i + 3];
           if (!a) continue;
           var key = (rgba[4 * i] << 24 | rgba[4 * i + 1] << 16 | rgba[4 * i + 2] << 8 | a) >>> 0;
@@ -317,17 +385,17 @@
         ctx.fillStyle = "rgb(" + background.join(",") + ")";
         ctx.fillRect(0, 0, width, height);
         if (!pos) return 0;
-        var half = size / 2, s = 1 / 65535, drawn = 0;
+        var s = 1 / 65535, drawn = 0;
         var ox = width / 2 - view.cx * view.k, oy = height / 2 + view.cy * view.k;
         buckets.forEach(function (bucket) {
           ctx.fillStyle = bucket.style;
           ctx.beginPath();
           var rows = bucket.rows;
           for (var j = 0; j < rows.length; j++) {
-            var i = rows[j];
+            var i = rows[j], d = grow ? Math.max(1, size * grow[i]) : size;
             var x = ox + pos[2 * i] * s * view.k, y = oy - pos[2 * i + 1] * s * view.k;
-            if (x < -size || y < -size || x > width + size || y > height + size) continue;
-            ctx.rect(x - half, y - half, size, size);
+            if (x < -d || y < -d || x > width + d || y > height + d) continue;
+            ctx.rect(x - d / 2, y - d / 2, d, d);
           }
           ctx.fill();
           drawn += rows.length;
@@ -355,6 +423,7 @@
   // ---------------------------------------------------------------- colours, marks, drawing
 
   function facetOf(row) {
+    if (!state.showRare && isRare(row)) return -1;
     if (state.map === "users") {
       var f = state.users.facet[row];
       return f === UNKNOWN || (state.enabled & (1 << f)) ? f : -1;
@@ -366,21 +435,36 @@
     return named ? 31 - Math.clz32(named) : OTHER;
   }
 
+  /** A point's colour: its genre's, or with "Colour: Region" its region's (grey between regions). */
+  function colourOf(row, facet) {
+    var regions = side().regions;
+    if (state.colourBy === "region" && regions) {
+      var r = regions.member[row];
+      return r < regions.colours.length ? regions.colours[r] : GREY;
+    }
+    return rgbOf(facet);
+  }
+
   function rgbOf(facet) {
     return facet === UNKNOWN || facet === OTHER || facet < 0 ? GREY : PALETTE[facet % PALETTE.length];
   }
 
   function recolour() {
-    var n = side().n, rgba = new Uint8Array(4 * n), visible = 0;
-    var alpha = state.selection ? 70 : (n > 20000 ? 170 : 210);
+    var n = side().n, rgba = new Uint8Array(4 * n), visible = 0, weight = side().weight;
+    var region = state.selection && state.selection.kind === "region" && state.selection.map === state.map ? state.selection : null;
+    var members = region ? side().regions.member : null;
+    var alpha = state.selection && !region ? 70 : (n > 20000 ? 190 : 235);
     for (var i = 0; i < n; i++) {
       var f = facetOf(i);
       if (f === -1) continue;
-      var c = rgbOf(f);
+      var c = colourOf(i, f);
       rgba[4 * i] = c[0];
       rgba[4 * i + 1] = c[1];
       rgba[4 * i + 2] = c[2];
-      rgba[4 * i + 3] = alpha;
+      // Well-rated points stronger, barely-rated ones faint; outside a selected region, everything faint.
+      var a = alpha * (isRare(i) ? 0.35 : 0.45 + 0.55 * (weight ? weight[i] : 1));
+      if (members && members[i] !== region.index) a = Math.min(a, 40);
+      rgba[4 * i + 3] = Math.max(1, Math.round(a));
       visible++;
     }
     state.colours = rgba;
@@ -437,6 +521,7 @@
     state.drawnView = { cx: state.view.cx, cy: state.view.cy, k: state.view.k };
     canvas.style.transform = "";
     canvas.dataset.drawn = String(drawn);
+    placeLabels();
   }
 
   /* While a gesture goes on, move and scale the picture already drawn (the compositor does
@@ -448,6 +533,7 @@
     if (!d) { schedule(); return; }
     var s = v.k / d.k, tx = (d.cx - v.cx) * v.k, ty = (v.cy - d.cy) * v.k;
     canvas.style.transform = "translate(" + tx.toFixed(2) + "px," + ty.toFixed(2) + "px) scale(" + s.toFixed(5) + ")";
+    labelLayer.style.transform = canvas.style.transform;  // the names move with the picture until the redraw
     clearTimeout(settle);
     settle = setTimeout(schedule, 140);
   }
@@ -532,6 +618,77 @@
     };
   }
 
+  // ---------------------------------------------------------------- region names on the map
+
+  /* Each named region of the map gets a button at the median of its members.  After every
+   * redraw the names are placed biggest region first; a name that would overlap one already
+   * placed, or falls off the stage, is left out -- so the overview shows the big regions and
+   * zooming in makes room for the smaller ones. */
+  var labelLayer = document.createElement("div");
+  labelLayer.id = "labels";
+  labelLayer.className = "labels";
+  stage.insertBefore(labelLayer, $("tip"));
+  var labelNodes = { movies: null, users: null };
+
+  function labelButtons(what) {
+    var regions = state[what].regions;
+    if (!labelNodes[what] && regions) {
+      var ranked = regions.sizes.slice().sort(function (a, b) { return b - a; });
+      var bigFrom = ranked[Math.min(ranked.length - 1, Math.max(0, Math.floor(ranked.length / 4)))];
+      labelNodes[what] = regions.names.map(function (name, r) {
+        var button = el("button", {
+          type: "button", className: "region-label" + (regions.sizes[r] >= bigFrom ? " big" : ""),
+          "data-region": String(r), text: name,
+          title: name + " · " + number(regions.sizes[r]) + (what === "movies" ? " movies" : " users") +
+            (regions.titles[r].length ? " · " + regions.titles[r].join(" · ") : "")
+        });
+        button.addEventListener("click", function () { state.focusPanel = true; chooseRegion(what, r); });
+        return button;
+      });
+    }
+    return labelNodes[what];
+  }
+
+  function placeLabels() {
+    labelLayer.style.transform = "";
+    labelLayer.textContent = "";
+    labelLayer.dataset.shown = "0";
+    var regions = side().regions;
+    if (!state.showLabels || !regions) return;
+    var centres = regions.centres[state.layout];
+    if (!centres) return;
+    var nodes = labelButtons(state.map), width = stage.clientWidth, height = stage.clientHeight, v = state.view;
+    var order = regions.sizes.map(function (s, r) { return r; });
+    order.sort(function (a, b) { return regions.sizes[b] - regions.sizes[a] || a - b; });
+    // The legend and the side panel cover the map: no name goes under them.
+    var origin = stage.getBoundingClientRect(), placed = [];
+    ["legend", "panel"].forEach(function (id) {
+      var node = $(id);
+      if (!node || node.hidden) return;
+      var b = node.getBoundingClientRect();
+      placed.push([b.left - origin.left, b.top - origin.top, b.right - origin.left, b.bottom - origin.top]);
+    });
+    var obstacles = placed.length;
+    order.forEach(function (r) {
+      var x = width / 2 + (centres[r][0] - v.cx) * v.k, y = height / 2 - (centres[r][1] - v.cy) * v.k;
+      if (x < 0 || y < 0 || x > width || y > height) return;
+      var node = nodes[r];
+      labelLayer.appendChild(node);
+      var w = node.offsetWidth, h = node.offsetHeight;
+      var box = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
+      var clash = box[0] < 2 || box[1] < 2 || box[2] > width - 2 || box[3] > height - 2 || placed.some(function (other) {
+        return !(box[2] + 4 <= other[0] || other[2] + 4 <= box[0] || box[3] + 2 <= other[1] || other[3] + 2 <= box[1]);
+      });
+      if (clash) { labelLayer.removeChild(node); return; }
+      node.style.left = box[0].toFixed(1) + "px";
+      node.style.top = box[1].toFixed(1) + "px";
+      node.setAttribute("aria-pressed", state.selection && state.selection.kind === "region" &&
+        state.selection.map === state.map && state.selection.index === r ? "true" : "false");
+      placed.push(box);
+    });
+    labelLayer.dataset.shown = String(placed.length - obstacles);
+  }
+
   // ---------------------------------------------------------------- text helpers
 
   function el(tag, attributes, children) {
@@ -586,7 +743,7 @@
     tip.textContent = "";
     if (state.map === "movies") {
       tip.appendChild(el("strong", { text: state.movies.titles ? titleOf(row) : "Loading titles…" }));
-      tip.appendChild(el("span", { text: facetNames(row) }));
+      tip.appendChild(el("span", { text: facetNames(row) + (isRare(row) ? " · rated fewer than " + MIN_SUPPORT + " times" : "") }));
     } else {
       var users = state.users;
       tip.appendChild(el("strong", { text: users.ids ? "User " + users.ids[row] : "User" }));
@@ -707,6 +864,12 @@
     }).catch(fail);
   }
 
+  function chooseRegion(what, index) {
+    var hash = (what === "movies" ? "#region=" : "#user-region=") + index;
+    if (location.hash === hash) fromHash();
+    else location.hash = hash;
+  }
+
   function clearHash() {
     if (location.hash) history.pushState(null, "", location.pathname + location.search);
     fromHash();
@@ -717,11 +880,14 @@
     var movie = query.get("movie"), user = query.get("user");
     if (movie !== null) return selectMovie(movie);
     if (user !== null) return selectUser(user);
+    if (query.get("region") !== null) return selectRegion("movies", Number(query.get("region")));
+    if (query.get("user-region") !== null) return selectRegion("users", Number(query.get("user-region")));
     state.selection = null;
     state.marks = [];
     $("panel").hidden = true;
     setMarks();
     recolour();
+    placeLabels();
     return Promise.resolve();
   }
 
@@ -735,8 +901,29 @@
     }
   }
 
+  function selectRegion(what, index) {
+    var ready = [loadRegions(what), loadTitles(), loadMovieIds()];
+    if (what === "users") ready.push(loadUsers());
+    return Promise.all(ready).then(function () {
+      var regions = state[what].regions;
+      if (!regions || !(index >= 0 && index < regions.names.length)) {
+        return notFound("This map has no region number " + index + ".");
+      }
+      return (state.map === what ? Promise.resolve() : switchMap(what)).then(function () {
+        state.selection = { kind: "region", map: what, index: index };
+        state.marks = [];
+        var centre = regions.centres[state.layout];
+        if (centre) { state.view.cx = centre[index][0]; state.view.cy = centre[index][1]; }
+        setMarks();
+        recolour();
+        renderRegion(what, index);
+        schedule();
+      });
+    }).catch(fail);
+  }
+
   function selectMovie(id) {
-    return Promise.all([loadMovieIds(), loadTitles()]).then(function () {
+    return Promise.all([loadMovieIds(), loadTitles(), loadRegions("movies")]).then(function () {
       var row = state.movies.index.get(id);
       if (row === undefined) return notFound("No movie with id " + id + " is on this map.");
       return movieShard(row).then(function (found) {
@@ -753,7 +940,7 @@
   }
 
   function selectUser(id) {
-    return Promise.all([loadUsers(), loadMovieIds(), loadTitles()]).then(function () {
+    return Promise.all([loadUsers(), loadMovieIds(), loadTitles(), loadRegions("users")]).then(function () {
       var row = state.users.index.get(id);
       if (row === undefined) return notFound("No user with id " + id + " is on this map.");
       return userShard(row).then(function (found) {
@@ -786,23 +973,40 @@
 
   function openPanel() {
     $("panel").hidden = false;
+    placeLabels();
     if (state.focusPanel) {
       state.focusPanel = false;
       $("panel-title").focus({ preventScroll: true });
     }
   }
 
+  function regionLink(what, row) {
+    var r = regionOf(what, row);
+    if (r < 0) return null;
+    var link = el("a", { href: (what === "movies" ? "#region=" : "#user-region=") + r, text: state[what].regions.names[r] });
+    link.addEventListener("click", function () { state.focusPanel = true; });
+    return el("p", { className: "region-line" }, ["On the map in ", link]);
+  }
+
   function renderMovie(row, s, i) {
-    var body = $("panel-body");
+    var body = $("panel-body"), rare = !!(state.movies.rare && state.movies.rare[row]);
     body.textContent = "";
     body.appendChild(el("h2", { id: "panel-title", tabindex: "-1", text: titleOf(row) }));
     var facts = (s.genres[i] || "no genres listed") + " · rated " + number(s.count[i]) + " times";
     if (s.mean && s.mean[i] !== null && s.mean[i] !== undefined) facts += ", mean " + s.mean[i];
     body.appendChild(el("p", { className: "meta", text: facts }));
+    if (rare) {
+      body.appendChild(el("p", { className: "rare-note", id: "rare-note", text:
+        "Rated fewer than " + MIN_SUPPORT + " times: too few ratings for a reliable vector. It is kept out of other " +
+        "movies' similar lists and of the map's regions, and placed on the map beside the well-rated movies nearest to it" +
+        (state.showRare ? "." : " (shown faint; the legend's “barely rated” button shows all of them).") }));
+    } else if (REGIONS.movies) {
+      body.appendChild(regionLink("movies", row) || el("p", { className: "region-line", text: "Between the map's named regions." }));
+    }
     if (M.pages && s.page) {
       body.appendChild(el("p", {}, [el("a", { href: M.pages + s.page[i], text: "Its own page (no JavaScript)" })]));
     }
-    body.appendChild(el("h3", { text: "Similar movies" }));
+    body.appendChild(el("h3", { text: rare ? "Nearest well-rated movies" : "Similar movies" }));
     var similar = el("ol", { className: "list", id: "similar" });
     s.similar[i].forEach(function (j, n) { similar.appendChild(movieLink(j, s.scores[i][n].toFixed(2))); });
     body.appendChild(similar);
@@ -823,6 +1027,13 @@
     body.appendChild(el("h2", { id: "panel-title", tabindex: "-1", text: "User " + users.ids[row] }));
     var rated = s.rated[i].length;
     body.appendChild(el("p", { className: "meta", text: number(rated) + " rated movies, outlined on the movie map" }));
+    if (users.rare && users.rare[row]) {
+      body.appendChild(el("p", { className: "rare-note", text: "Rated fewer than " + MIN_SUPPORT + " movies: too few for a " +
+        "reliable taste vector, so this user is kept out of other users' lists and placed beside the users nearest to them." }));
+    } else {
+      var where = regionLink("users", row);
+      if (where) body.appendChild(where);
+    }
     if (state.map !== "movies") {
       var show = el("button", { type: "button", text: "Show them on the movie map" });
       show.addEventListener("click", function () { switchMap("movies"); });
@@ -853,6 +1064,37 @@
       });
       body.appendChild(similar);
     }
+    openPanel();
+  }
+
+  function renderRegion(what, index) {
+    var body = $("panel-body"), regions = state[what].regions, member = regions.member, target = state[what];
+    body.textContent = "";
+    body.appendChild(el("h2", { id: "panel-title", tabindex: "-1", text: regions.names[index] }));
+    var noun = what === "movies" ? " movies" : " users";
+    body.appendChild(el("p", { className: "meta", text: "A region of the " + (what === "movies" ? "movie" : "user") +
+      " map: " + number(regions.sizes[index]) + noun + ", named by the genres and decade over-represented in it." }));
+    if (regions.titles[index].length) {
+      body.appendChild(el("p", { className: "hint", text: (what === "movies" ? "Best known: " : "They rate far more than others: ") +
+        regions.titles[index].join(" · ") }));
+    }
+    var rows = [];
+    for (var i = 0; i < member.length; i++) if (member[i] === index) rows.push(i);
+    var rank = what === "movies" ? state.movies.pop : state.users.count;
+    rows.sort(function (a, b) { return rank[b] - rank[a] || a - b; });
+    body.appendChild(el("h3", { text: what === "movies" ? "Its movies, most rated first" : "Its users, most active first" }));
+    var list = el("ol", { className: "list", id: "region-members" });
+    rows.slice(0, 200).forEach(function (row) {
+      if (what === "movies") {
+        list.appendChild(movieLink(row, facetNames(row)));
+      } else {
+        var link = el("a", { href: "#user=" + encodeURIComponent(target.ids[row]), text: "User " + target.ids[row] });
+        link.addEventListener("click", function () { state.focusPanel = true; });
+        list.appendChild(el("li", {}, [link, el("span", { className: "note", text: number(target.count[row]) + " rated" })]));
+      }
+    });
+    body.appendChild(list);
+    if (rows.length > 200) body.appendChild(el("p", { className: "hint", text: "… and " + number(rows.length - 200) + " more." }));
     openPanel();
   }
 
@@ -972,13 +1214,13 @@
 
   function switchMap(map) {
     if (map === state.map) return Promise.resolve();
-    var ready = map === "users" ? loadUsers() : Promise.resolve();
+    var ready = Promise.all([map === "users" ? loadUsers() : Promise.resolve(), loadRegions(map).catch(function () { return null; })]);
     return ready.then(function () { return loadLayout(map, state.layout); }).then(function (pos) {
       state.map = map;
       $("show-movies").setAttribute("aria-pressed", map === "movies" ? "true" : "false");
       $("show-users").setAttribute("aria-pressed", map === "users" ? "true" : "false");
       canvas.dataset.map = map;
-      renderer.setPoints(pos);
+      renderer.setPoints(pos, side().order, side().grow);
       state.grid = null;
       resetView();
       buildLegend();
@@ -993,7 +1235,7 @@
     return loadLayout(state.map, name).then(function (pos) {
       state.layout = name;
       canvas.dataset.layout = name;
-      renderer.setPoints(pos);
+      renderer.setPoints(pos, side().order, side().grow);
       state.grid = null;
       resetView();
       if (state.selection && state.map === "movies" && state.selection.kind === "movie") centreOn(state.selection.row);
@@ -1015,9 +1257,23 @@
   }
 
   function buildLegend() {
-    var list = $("legend-items"), counts = facetCounts();
+    var list = $("legend-items"), counts = facetCounts(), regions = side().regions;
     list.textContent = "";
+    var byRegion = state.colourBy === "region" && regions;
+    $("all-genres").hidden = !!byRegion;
+    if (byRegion) {
+      regions.names.forEach(function (name, r) {
+        var button = el("button", { type: "button", "data-region": String(r) }, [
+          el("span", { className: "swatch", style: "background: rgb(" + regions.colours[r].join(",") + ")" }),
+          el("span", { className: "name", text: name }),
+          el("span", { className: "count", text: number(regions.sizes[r]) })
+        ]);
+        button.addEventListener("click", function () { state.focusPanel = true; chooseRegion(state.map, r); });
+        list.appendChild(el("li", {}, [button]));
+      });
+    }
     FACETS.forEach(function (facet, f) {
+      if (byRegion) return;
       var c = rgbOf(f);
       var button = el("button", { type: "button", "data-facet": String(f), "aria-pressed": state.enabled & (1 << f) ? "true" : "false" }, [
         el("span", { className: "swatch", style: "background: rgb(" + c.join(",") + ")" }),
@@ -1032,17 +1288,49 @@
       });
       list.appendChild(el("li", {}, [button]));
     });
-    $("legend").querySelector("summary").textContent = state.map === "movies" ? "Genres" : "Users by top genre";
-    $("legend-hint").textContent = state.map === "movies" ? "A movie counts in each of its genres; click to hide or show." :
+    var rareCount = state.map === "movies" ? M.rare : U.rare, rare = $("show-rare");
+    rare.hidden = !rareCount;
+    rare.textContent = (state.showRare ? "Hide the " : "Show the ") + number(rareCount || 0) + " barely rated " +
+      (state.map === "movies" ? "movies" : "users") + " (fewer than " + MIN_SUPPORT + " ratings)";
+    rare.setAttribute("aria-pressed", state.showRare ? "true" : "false");
+    var labels = $("show-labels");
+    labels.hidden = !REGIONS[state.map];
+    labels.setAttribute("aria-pressed", state.showLabels ? "true" : "false");
+    $("legend").querySelector("summary").textContent = byRegion ? "Regions" : state.map === "movies" ? "Genres" : "Users by top genre";
+    $("legend-hint").textContent = byRegion ? "Each point in its region's colour, grey between regions; click one to list it." :
+      state.map === "movies" ? "A movie counts in each of its genres; click to hide or show." :
       "Each user is coloured by the genre they rated most; click to hide or show.";
   }
 
   function updateLegendCounts() {
-    Array.prototype.forEach.call($("legend-items").querySelectorAll("button"), function (button) {
+    Array.prototype.forEach.call($("legend-items").querySelectorAll("button[data-facet]"), function (button) {
       button.setAttribute("aria-pressed", state.enabled & (1 << Number(button.dataset.facet)) ? "true" : "false");
     });
     report();
   }
+
+  $("legend").addEventListener("toggle", function () { placeLabels(); });
+
+  if ($("colour-by")) {
+    $("colour-by").value = state.colourBy;
+    $("colour-by").addEventListener("change", function (event) {
+      state.colourBy = event.target.value;
+      loadRegions(state.map).then(function () { buildLegend(); recolour(); setMarks(); }).catch(fail);
+    });
+  }
+
+  $("show-rare").addEventListener("click", function () {
+    state.showRare = !state.showRare;
+    buildLegend();
+    recolour();
+    setMarks();
+  });
+
+  $("show-labels").addEventListener("click", function () {
+    state.showLabels = !state.showLabels;
+    buildLegend();
+    placeLabels();
+  });
 
   $("all-genres").addEventListener("click", function () {
     state.enabled = ALL;
@@ -1070,6 +1358,8 @@
       state.movies.mask = u16(payload.mask);
       state.movies.year = bytes(payload.year);
       state.movies.pop = bytes(payload.pop);
+      state.movies.rare = payload.rare ? bytes(payload.rare) : null;
+      prominence(state.movies, state.movies.pop);
     });
     var first = Promise.all([points, loadLayout("movies", state.layout)]);
     // A deep link needs the ids and titles too: ask for them now, in parallel.
@@ -1077,7 +1367,7 @@
     first.then(function (loaded) {
       canvas.dataset.map = "movies";
       canvas.dataset.layout = state.layout;
-      renderer.setPoints(loaded[1]);
+      renderer.setPoints(loaded[1], state.movies.order, state.movies.grow);
       resetView();
       resize();
       buildLegend();
@@ -1086,8 +1376,11 @@
       report();
       document.body.dataset.ready = "true";
       if (window.performance && performance.mark) performance.mark("reelspace-interactive");
-      // Titles are needed by hover and search: fetch them right after the first paint.
-      setTimeout(function () { loadTitles().catch(fail); }, 0);
+      // Titles are needed by hover and search, region names by the map: fetch them right after the first paint.
+      setTimeout(function () {
+        loadTitles().catch(fail);
+        loadRegions("movies").then(function () { if (state.map === "movies") { buildLegend(); placeLabels(); } }).catch(fail);
+      }, 0);
       window.addEventListener("hashchange", function () { fromHash(); });
       if (typeof ResizeObserver === "function") new ResizeObserver(resize).observe(canvas);
       else window.addEventListener("resize", resize);
@@ -1096,6 +1389,6 @@
   }
 
   // For the tests and the benchmark: the state, where a point is, what is under a point, a synchronous frame.
-  window.reelspace = { state: state, screenOf: screenOf, pick: pick, manifest: manifest, redraw: draw };
+  window.reelspace = { state: state, screenOf: screenOf, pick: pick, manifest: manifest, redraw: draw, labels: placeLabels };
   start();
 })();
