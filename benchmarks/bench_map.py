@@ -116,11 +116,9 @@ def load(path: Path, share: float, epochs: int | None, workers: int):
 def measure(name: str, path: Path, share: float, *, epochs: int | None, workers: int) -> None:
     from embedder.baselines import cosine_similarity, gram
     from embedder.catalogue import catalogue_rows
-    from embedder.explorer import rated_matrix
-    from embedder.maps import make_maps
+    from embedder.maps import make_maps, map_inputs
     from embedder.metrics import genre_jaccard, genre_matrix
     from embedder.neighbours import nearest
-    from embedder.pipeline import _user_rows  # noqa: PLC2701 (the pipeline's own id lookup)
     from embedder.regions import Catalogue
     from embedder.support import support
 
@@ -160,7 +158,7 @@ def measure(name: str, path: Path, share: float, *, epochs: int | None, workers:
     print(f"{'cosine x n/(n+1) (shrinkage)':<34} {len(counts):>8,} {rare:7.1%} {jaccard:8.3f}")
 
     trusted = support(sequences, words.ids, users.ids)
-    rated = rated_matrix(dataset.interactions, words.ids)[np.maximum(_user_rows(dataset, users.ids), 0)]
+    _, _, rated = map_inputs(dataset, words.ids, users.ids)
     catalogue = Catalogue(genres, np.asarray(dataset.movies.years)[rows], counts, np.asarray(dataset.movies.titles)[rows])
     start = time.perf_counter()
     maps = make_maps(words.vectors, users.vectors, trusted, catalogue, rated, threads=workers, title=name)
@@ -198,9 +196,7 @@ def scale(folder: Path, *, epochs: int, cache: str | None, workers: int) -> int:
     import resource
 
     from embedder.catalogue import catalogue_rows
-    from embedder.explorer import rated_matrix
-    from embedder.maps import make_maps
-    from embedder.pipeline import _user_rows  # noqa: PLC2701
+    from embedder.maps import make_maps, map_inputs
     from embedder.readers import ReadSpec, read_dataset
     from embedder.regions import Catalogue
     from embedder.sequences import SequenceParams, make_sequences
@@ -226,7 +222,7 @@ def scale(folder: Path, *, epochs: int, cache: str | None, workers: int) -> int:
     trusted = support(sequences, sequences.token_ids, sequences.sentence_ids)
     catalogue = Catalogue(tuple(dataset.movies.genres[r] for r in rows), np.asarray(dataset.movies.years)[rows],
                           sequences.token_counts(), np.asarray(dataset.movies.titles)[rows])
-    rated = rated_matrix(dataset.interactions, sequences.token_ids)[np.maximum(_user_rows(dataset, sequences.sentence_ids), 0)]
+    _, _, rated = map_inputs(dataset, sequences.token_ids, sequences.sentence_ids)
     print(f"log: {len(sequences.tokens):,} ratings; {trusted.describe()}")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()

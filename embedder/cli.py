@@ -141,8 +141,8 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--neighbours", type=int, default=10, metavar="K", help="neighbours listed per movie (default 10)")
     g.add_argument("--min-support", type=int, default=DEFAULT_MIN_RATINGS, metavar="N",
                    help=f"movies and users rated fewer than N times are kept out of neighbour lists, the map's layout and "
-                        f"regions and the projector files; they stay searchable, placed beside their nearest well-rated "
-                        f"movies (default {DEFAULT_MIN_RATINGS}; 1 keeps everyone)")
+                        f"regions and the projector files; they stay searchable, placed beside the nearest well-rated "
+                        f"point (default {DEFAULT_MIN_RATINGS}; 1 keeps everyone)")
     g.add_argument("--max-points", type=int, metavar="N",
                    help="keep only the N most-rated movies and the N most active users in the projector files "
                         "(the explorer keeps them all); for catalogues too big for the projector to stay responsive")

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from .catalogue import rated_matrix
 from .genres import NO_GENRE, OTHER, PALETTE, facet_colour, genre_facets, movie_colours
 from .layouts import LABELS, Layouts
 from .maps import region_colours
@@ -316,23 +317,6 @@ def top_facets(rated_rows: list, masks: np.ndarray, n_facets: int, names: list[s
 
 
 # --- ratings: who rated what, co-rated lists ---------------------------------------------------
-
-
-def rated_matrix(interactions: Interactions, movie_ids: np.ndarray):
-    """A binary sparse (log users x embedding movies) matrix: who rated which movie on the map."""
-    import pandas as pd
-    from scipy.sparse import csr_matrix
-
-    column = pd.Index(np.asarray(movie_ids, dtype=object)).get_indexer(np.asarray(interactions.item_ids, dtype=object))
-    cols = column[interactions.item]
-    keep = cols >= 0
-    matrix = csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.int32), (interactions.user[keep], cols[keep])),
-        shape=(len(interactions.user_ids), len(movie_ids)),
-    )
-    matrix.sum_duplicates()
-    matrix.data[:] = 1
-    return matrix
 
 
 def latest_ratings(interactions: Interactions, limit: int) -> tuple[Interactions, bool]:

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .catalogue import catalogue_rows, movie_stats, rated_matrix, user_rows
 from .genres import GREY, OTHER, facet_colour, genre_facets, movie_colours
 from .layouts import LABELS, Layouts, MapPoints, compute_layouts
 from .map_quality import MapQuality, map_quality
 from .regions import Catalogue, Regions, movie_regions, user_regions
 from .support import Support
+from .values import Dataset
 
 #: The picture and the region names are made from the first of these layouts that was computed.
 DEFAULT_ORDER = ("tsne", "umap", "pca")
@@ -77,6 +79,25 @@ def make_maps(movie_vectors: np.ndarray, user_vectors: np.ndarray, support: Supp
         image = movie_picture(movie_map.coords, support.movies, catalogue, found_movies, title=title,
                               layout=LABELS.get(default, default))
     return Maps(layouts, default, found_movies, found_users, quality, image)
+
+
+def map_inputs(dataset: Dataset, movie_ids: np.ndarray, user_ids: np.ndarray):
+    """What ``make_maps`` needs besides the vectors: the catalogue facts aligned with the movie rows, and who rated what.
+
+    Returns ``(catalogue, rated, by_user)``: ``rated`` is the (log users x
+    movie rows) binary matrix, ``by_user`` its rows in the user embedding's
+    order (a user missing from the log rated nothing).
+    """
+    rows = catalogue_rows(dataset, movie_ids)
+    counts, _ = movie_stats(dataset)
+    catalogue = Catalogue(genres=tuple(dataset.movies.genres[r] for r in rows), years=np.asarray(dataset.movies.years)[rows],
+                          counts=counts[rows], titles=np.asarray(dataset.movies.titles)[rows])
+    rated = rated_matrix(dataset.interactions, movie_ids)
+    log_rows = user_rows(dataset, user_ids)
+    by_user = rated[np.maximum(log_rows, 0)]
+    if (log_rows < 0).any():
+        by_user = by_user.multiply((log_rows >= 0)[:, None].astype(np.int32)).tocsr()
+    return catalogue, rated, by_user
 
 
 def movie_picture(coords: np.ndarray, shown: np.ndarray, catalogue: Catalogue, regions: Regions, *, title: str,

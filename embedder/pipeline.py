@@ -18,17 +18,15 @@ import numpy as np
 
 from . import __version__
 from .bookmarks import bookmarks
-from .catalogue import catalogue_rows, movie_stats
+from .catalogue import catalogue_rows, movie_stats, user_rows
 from .config import BuildConfig
-from .explorer import rated_matrix
-from .maps import Maps, card_fields, index_fields, make_maps, summary_lines
+from .maps import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
 from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
 from .output import SiteFiles, check_target, write_site
 from .sequences import SequenceReport, make_sequences
 from .sharing import sharing_files, tensorboard_target
 from .tensorboard import validate_logdir
-from .regions import Catalogue
 from .site import EmbeddingCard, IndexContext, human_size, render_site
 from .support import Support, support
 from .user_vectors import sentence_vectors
@@ -178,11 +176,10 @@ def build(
             user_neighbours = nearest(users_side.vectors, config.site.neighbours, candidates=trusted.users, **search)
         with stages.stage("map"):
             # The maps: layouts of both sides, the default map's named regions, its quality figures and picture.
-            rated = rated_matrix(dataset.interactions, movies_side.ids)
-            maps = make_maps(movies_side.vectors, users_side.vectors, trusted, _catalogue(dataset, movies_side),
-                             rated[np.maximum(_user_rows(dataset, users_side.ids), 0)], names=config.site.layouts,
-                             seed=config.word2vec.seed, threads=config.word2vec.workers, progress=config.progress,
-                             title=f"{dataset.name} as embeddings")
+            catalogue, rated, by_user = map_inputs(dataset, movies_side.ids, users_side.ids)
+            maps = make_maps(movies_side.vectors, users_side.vectors, trusted, catalogue, by_user,
+                             names=config.site.layouts, seed=config.word2vec.seed, threads=config.word2vec.workers,
+                             progress=config.progress, title=f"{dataset.name} as embeddings")
             if config.deterministic:  # byte-identical rebuilds: no wall-clock time on the pages
                 maps = replace(maps, quality={side: replace(q, seconds=None) for side, q in maps.quality.items()})
             map_layouts = maps.layouts
@@ -325,10 +322,10 @@ def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users
     """
     movie_counts, _ = movie_stats(dataset)
     user_counts = np.bincount(dataset.interactions.user, minlength=len(dataset.interactions.user_ids))
-    user_rows = _user_rows(dataset, users.ids)
+    log_rows = user_rows(dataset, users.ids)
     picked, why = [], {}
     for side, counts in (("movies", movie_counts[catalogue_rows(dataset, movies.ids)]),
-                         ("users", np.where(user_rows >= 0, user_counts[user_rows], 0))):
+                         ("users", np.where(log_rows >= 0, user_counts[log_rows], 0))):
         allowed = np.ones(len(counts), dtype=bool) if trusted is None else trusted.mask(side)
         rule = "" if allowed.all() else f" rated at least {trusted.min_ratings} times"
         if max_points is None or allowed.sum() <= max_points:
@@ -342,15 +339,7 @@ def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users
     return ProjectorRows(*picked, why=why)
 
 
-def _catalogue(dataset: Dataset, movies: Side) -> Catalogue:
-    """What region names are made of, aligned with the movie embedding's rows."""
-    rows = catalogue_rows(dataset, movies.ids)
-    counts, _ = movie_stats(dataset)
-    return Catalogue(genres=tuple(dataset.movies.genres[r] for r in rows), years=np.asarray(dataset.movies.years)[rows],
-                     counts=counts[rows], titles=np.asarray(dataset.movies.titles)[rows])
-
-
-def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
+def _user_stats(dataset: Dataset, rows: np.ndarray, primary: np.ndarray):
     """Rating count, mean rating and most-rated primary genre of the given users.
 
     ``primary`` is each catalogue movie's primary genre (the projector's
@@ -361,12 +350,12 @@ def _user_stats(dataset: Dataset, user_rows: np.ndarray, primary: np.ndarray):
     counts = np.bincount(inter.user, minlength=n_users)
     mean = None
     if inter.rating is not None:
-        mean = (np.bincount(inter.user, weights=inter.rating, minlength=n_users) / np.maximum(counts, 1))[user_rows]
+        mean = (np.bincount(inter.user, weights=inter.rating, minlength=n_users) / np.maximum(counts, 1))[rows]
     names, genre_of_movie = np.unique(primary.astype(str), return_inverse=True)
     pair = inter.user.astype(np.int64) * len(names) + genre_of_movie[inter.item]
     table = np.bincount(pair, minlength=n_users * len(names)).reshape(n_users, len(names))
-    top = names[table.argmax(axis=1)][user_rows]
-    return counts[user_rows], mean, top
+    top = names[table.argmax(axis=1)][rows]
+    return counts[rows], mean, top
 
 
 def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None,
@@ -399,8 +388,7 @@ def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users:
             sprite=sprite.png,
             sprite_tile=sprite.tile,
         )
-        user_rows = _user_rows(dataset, users.ids)
-        n, user_mean, top = _user_stats(dataset, user_rows, primary)
+        n, user_mean, top = _user_stats(dataset, user_rows(dataset, users.ids), primary)
         user_embedding = Embedding(
             name=users.name,
             slug=users.slug,
@@ -436,12 +424,6 @@ def _explorer_recommender(config: BuildConfig, sequences: Sequences, words: Word
         return picks.items, picks.scores
 
     return {"recommend": scorer, "scoring": config.scoring.describe() + "; movies they rated are left out"}
-
-
-def _user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
-    import pandas as pd
-
-    return pd.Index(dataset.interactions.user_ids).get_indexer(ids)
 
 
 def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours, trusted: Support | None = None) -> bytes:

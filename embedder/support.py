@@ -11,16 +11,16 @@ times in the training sentences.  Supported points alone are candidates in
 neighbour lists, are fitted by the map's layout, make its regions and fill
 the projector's tensors.  The rest stay findable everywhere (search, deep
 links, their own pages), get a list of their nearest supported points, and
-are placed on the map beside them.
+are placed on the map beside the nearest of them.
 
 Why a fixed count of 5 (``benchmarks/bench_map.py`` prints the figures): on
 ml-latest-small, ml-100k and a long-tail log (ml-latest-small without 70% of
-its users), 5 ratings is the smallest count that leaves no rarely-rated
-movie in the lists of popular ones, and genre Jaccard@10 peaks there (0.379,
-0.401, 0.310 against 0.361, 0.385, 0.299 with every movie); higher counts
-lose it again.  Shrinking similarities by support (``n / (n + 1)``) scores
-the same but is harder to state; a count that scales with the log has no
-reason to: a vector's evidence is its own count, whatever the log's size.
+its users) genre Jaccard@10 of the lists peaks at 5 ratings (0.379, 0.403,
+0.310, against 0.363, 0.387, 0.301 with every movie listed) and higher
+counts lose it again.  Shrinking similarities by support (``n / (n + 1)``)
+scores the same on those logs but hides no point from the map or the
+projector; a count that grows with the log has no reason to: a vector's
+evidence is its own count, whatever the log's size.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ from embedder.explorer import (
     page_name,
     popularity,
     quantise,
-    rated_matrix,
     recommendations,
     script,
     short_title,
 )
+from embedder.catalogue import rated_matrix
 from embedder.genres import genre_facets
 from embedder.layouts import Layout, Layouts
 from embedder.neighbours import nearest

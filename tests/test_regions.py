@@ -87,26 +87,20 @@ def test_every_planted_demo_cluster_gets_a_region_named_after_its_genre(seed, tm
     """The demo's eight planted taste clusters: each region made of one of them names its genre."""
     pytest.importorskip("openTSNE")
     from embedder.demo import CLUSTERS, make_demo_with_truth
-    from embedder.maps import make_maps
+    from embedder.catalogue import catalogue_rows
+    from embedder.maps import make_maps, map_inputs
     from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.pipeline import _catalogue, _sides, _user_rows  # noqa: PLC2701 (the pipeline's own helpers)
-    from embedder.explorer import rated_matrix
     from embedder.sequences import SequenceParams, make_sequences
     from embedder.support import support
     from embedder.user_vectors import sentence_vectors
-    from embedder.catalogue import catalogue_rows
 
     dataset, truth = make_demo_with_truth(seed=seed)
     sequences, _ = make_sequences(dataset.interactions, SequenceParams())
     words = train_word_vectors(sequences, Word2VecParams(epochs=5, workers=1, seed=seed))
     users = sentence_vectors(sequences, words)
     trusted = support(sequences, words.ids, users.ids)
-    rated = rated_matrix(dataset.interactions, words.ids)[np.maximum(_user_rows(dataset, users.ids), 0)]
-
-    class Side:
-        ids = words.ids
-
-    maps = make_maps(words.vectors, users.vectors, trusted, _catalogue(dataset, Side), rated, seed=seed, picture=False)
+    catalogue, _, by_user = map_inputs(dataset, words.ids, users.ids)
+    maps = make_maps(words.vectors, users.vectors, trusted, catalogue, by_user, seed=seed, picture=False)
     regions = maps.movie_regions
     planted = truth[catalogue_rows(dataset, words.ids)]
     named = set()
