@@ -1,8 +1,9 @@
-"""Delimited text tables: sniffing, numbered records, value parsing.
+"""Delimited text tables: sniffing, numbered records, problems counted per file.
 
 :mod:`embedder.readers` knows the MovieLens layouts; this module knows how any
 delimited file is split into rows and cells (:mod:`embedder.logs` reads the
-ratings log itself, fast, on top of it).  Line numbers are
+ratings log itself, fast, on top of it; :mod:`embedder.cell_values` parses
+the cells).  Line numbers are
 1-based physical lines of the file, header included, so that an error can
 point an editor at the exact place.  Problems are counted in a :class:`Tally`;
 :func:`settle` turns the tallies of one file into one note each, or, in strict
@@ -15,13 +16,10 @@ import csv
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from embedder.cell_values import is_number, iso_seconds
+from embedder.cell_values import split_genres  # noqa: F401  (its old home, still imported from here)
 from embedder.errors import ConfigError, DataError
 
 SKIP = "-"
@@ -49,6 +47,7 @@ class Kind:
     flag: str
     sep_flag: str
     aliases: dict[str, set[str]] = field(default_factory=dict)
+    one_row_per_line: bool = False  # no quoted line breaks: a quote left open ends with its line
 
 
 RATINGS = Kind(
@@ -61,6 +60,7 @@ RATINGS = Kind(
     flag="--columns",
     sep_flag="--sep",
     aliases={role: _ALIASES[role] for role in ("user", "item", "rating", "timestamp")},
+    one_row_per_line=True,
 )
 
 MOVIES = Kind(
@@ -83,7 +83,8 @@ class TableFormat:
     ``fallback`` is an encoding to use when the file does not decode as
     ``encoding``.  ``quoting`` ``None`` means CSV quoting for single-character
     separators only.  ``skip_lines`` (resolved formats) counts the physical
-    lines before the first data row, header included.
+    lines before the first data row, header included; ``header_guessed``
+    says the header was told from values alone (no column name known).
     """
 
     sep: str | None = None
@@ -93,6 +94,7 @@ class TableFormat:
     fallback: str | None = None
     quoting: bool | None = None
     skip_lines: int = 0
+    header_guessed: bool = False
 
 
 def check_roles(columns: tuple[str, ...] | None, kind: Kind) -> None:
@@ -113,6 +115,16 @@ def check_roles(columns: tuple[str, ...] | None, kind: Kind) -> None:
 def plural(count: int, noun: str) -> str:
     """Return ``"1 row"`` / ``"3 rows"``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters (``...`` marks a cut), so that a note stays one short line."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def shown(value, limit: int = 40) -> str:
+    """``repr(value)``, cut like :func:`clip`: a cell quoted in a note or an error."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
 
 
 # --- problems ---------------------------------------------------------------
@@ -160,19 +172,46 @@ def _note(path, check: Check) -> str:
 # --- records ----------------------------------------------------------------
 
 
-def iter_records(path, fmt: TableFormat, undecodable: Tally) -> Iterator[tuple[int, list[str]]]:
+Whole = Callable[[int, list[str], list[str]], bool]  # (first line, cells, the physical lines they came from)
+
+
+def iter_records(path, fmt: TableFormat, undecodable: Tally,
+                 whole: Whole | None = None) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, cells)`` for each non-blank record of a resolved format, header included.
 
     Lines that do not decode are decoded with replacement characters and
-    counted in ``undecodable``.
+    counted in ``undecodable``.  A record whose quotes run over several lines
+    is kept whole when ``whole(line, cells, lines)`` says so (always, without ``whole``);
+    otherwise each of its lines is split on its own, so that one stray quote
+    cannot swallow the lines after it.
     """
     with open(path, "rb") as handle:
-        yield from _split(_decoded(handle, fmt.encoding, undecodable), fmt.sep, fmt.quoting, path)
+        yield from _split(_decoded(handle, fmt.encoding, undecodable), fmt.sep, fmt.quoting, whole)
 
 
-def data_records(path, fmt: TableFormat, undecodable: Tally) -> Iterator[tuple[int, list[str]]]:
+def data_records(path, fmt: TableFormat, undecodable: Tally,
+                 whole: Whole | None = None) -> Iterator[tuple[int, list[str]]]:
     """Like :func:`iter_records` without the lines before the data (header)."""
-    return ((line, cells) for line, cells in iter_records(path, fmt, undecodable) if line > fmt.skip_lines)
+    return ((line, cells) for line, cells in iter_records(path, fmt, undecodable, whole) if line > fmt.skip_lines)
+
+
+def strict_cells(lines: list[str], sep: str) -> list[str] | None:
+    """The cells of one record by strict CSV rules (a closing quote ends its cell), or None if it breaks them."""
+    try:
+        return next(csv.reader(lines, delimiter=sep, quotechar='"', strict=True), None)
+    except csv.Error:
+        return None
+
+
+def split_line(text: str, sep: str, quoting: bool) -> list[str]:
+    """The cells of one physical line on its own: a quote left open ends with the line."""
+    text = text.rstrip("\r\n")
+    if not quoting:
+        return text.split(sep)
+    try:
+        return next(csv.reader([text], delimiter=sep, quotechar='"', strict=False), [])
+    except csv.Error:  # a field longer than the csv module's limit
+        return [text]
 
 
 def _decoded(lines: Iterable[bytes], encoding: str, undecodable: Tally) -> Iterator[str]:
@@ -180,29 +219,51 @@ def _decoded(lines: Iterable[bytes], encoding: str, undecodable: Tally) -> Itera
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
-            undecodable.add(number, f"bytes that are not valid {encoding}")
+            line = raw.rstrip(b"\r\n")
+            undecodable.add(number, f"not {encoding} text: {shown(line)}")
             text = raw.decode(encoding, "replace")
         # pyarrow skips a UTF-8 byte-order mark too, so both readers see the same first cell.
         yield text[1:] if number == 1 and text.startswith("\ufeff") else text
 
 
-def _split(lines: Iterable[str], sep: str, quoting: bool, path) -> Iterator[tuple[int, list[str]]]:
+def _split(lines: Iterable[str], sep: str, quoting: bool, whole: Whole | None) -> Iterator[tuple[int, list[str]]]:
     if not quoting:
         for number, text in enumerate(lines, 1):
             text = text.rstrip("\r\n")
             if text:
                 yield number, text.split(sep)
         return
-    reader = csv.reader(lines, delimiter=sep, quotechar='"', strict=False)
-    done = 0
-    try:
-        for cells in reader:
-            start, done = done + 1, reader.line_num
-            if cells:
-                yield start, cells
-    except csv.Error as err:
-        raise DataError(f"cannot split this line ({err})", path=path, line=done + 1,
-                        fix="check the quotes on this line") from None
+    taken: list[str] = []  # the physical lines of the record being read
+
+    def feed() -> Iterator[str]:
+        for text in lines:
+            taken.append(text)
+            yield text
+
+    source, done = feed(), 0
+    while True:
+        try:
+            for cells in csv.reader(source, delimiter=sep, quotechar='"', strict=False):
+                start, texts = done + 1, taken[:]
+                done += len(texts)
+                taken.clear()
+                if len(texts) > 1 and whole is not None and not whole(start, cells, texts):
+                    yield from _apart(texts, start, sep)
+                elif cells:
+                    yield start, cells
+            return
+        except csv.Error:  # a field past the csv module's size limit: a quote left open
+            texts = taken[:]
+            taken.clear()
+            yield from _apart(texts, done + 1, sep)
+            done += len(texts)
+
+
+def _apart(texts: list[str], start: int, sep: str) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank line of ``texts`` (the first is line ``start``) split on its own."""
+    for number, text in enumerate(texts, start):
+        if text.strip("\r\n"):
+            yield number, split_line(text, sep, True)
 
 
 # --- sniffing ---------------------------------------------------------------
@@ -212,26 +273,36 @@ def resolve(path, fmt: TableFormat, kind: Kind, fix: str | None = None) -> Table
     """Fill in the separator, header, roles and encoding of ``fmt`` from the file's first lines.
 
     Raises DataError (at the first line) for an empty file, an unknown
-    separator, or a column count different from the roles given.
+    separator, or first lines none of which has as many columns as the
+    roles given (one odd line is a malformed row, counted when read).
     """
     fmt = replace(fmt, encoding=_pick_encoding(path, fmt), fallback=None)
     head = _head(path, fmt.encoding)
     texts = [text.rstrip("\r\n") for text in head if text.rstrip("\r\n")]
     sep = fmt.sep or (_guess_sep(texts[:5], kind, path) if texts else ",")
     quoting = len(sep) == 1 if fmt.quoting is None else fmt.quoting
-    records = list(_split(head, sep, quoting, path))[:2]
+    records = list(_split(head, sep, quoting, (lambda *record: False) if kind.one_row_per_line else None))
     if not records:
         raise DataError("the file is empty", path=path, line=1)
     first_line, first = records[0]
-    if fmt.columns is not None and len(first) != len(fmt.columns):
+    if fmt.columns is not None and all(len(cells) != len(fmt.columns) for _, cells in records):
         raise DataError(
             f"expected {len(fmt.columns)} columns ({','.join(fmt.columns)}), found {len(first)}",
             path=path, line=first_line, fix=fix or f"check {kind.sep_flag} and {kind.flag}")
     second = records[1][1] if len(records) > 1 else None
     header = fmt.header if fmt.header is not None else _looks_like_header(first, second, fmt.columns, kind)
+    guessed = fmt.header is None and header and not any(_role_of(cell, kind) for cell in first)
     columns = fmt.columns or _guess_roles(first, header, kind, path, first_line)
     return replace(fmt, sep=sep, columns=columns, header=header, quoting=quoting,
-                   skip_lines=first_line if header else 0)
+                   skip_lines=first_line if header else 0, header_guessed=guessed)
+
+
+def header_note(path, fmt: TableFormat) -> tuple[str, ...]:
+    """A note when the header was told from values alone: the line may have been a malformed row."""
+    if not fmt.header_guessed:
+        return ()
+    return (f"{Path(path).name}: took line {fmt.skip_lines} for the header, as it has words where the next line "
+            f"has numbers (pass --header or --no-header to say)",)
 
 
 def _pick_encoding(path, fmt: TableFormat) -> str:
@@ -271,8 +342,13 @@ def _looks_like_header(first: list[str], second: list[str] | None, columns, kind
         return False
     roles = columns or kind.by_count.get(len(first), ())
     return any(
-        role in kind.numeric and not is_number(first[i]) and i < len(second) and is_number(second[i])
+        role in kind.numeric and not _is_value(first[i], role) and i < len(second) and _is_value(second[i], role)
         for i, role in enumerate(roles[: len(first)]))
+
+
+def _is_value(cell: str, role: str) -> bool:
+    """Whether a cell of a numeric column holds a value: a number, or a date for a timestamp."""
+    return is_number(cell) or (role == "timestamp" and iso_seconds(cell) is not None)
 
 
 def _guess_roles(cells: list[str], header: bool, kind: Kind, path, line: int) -> tuple[str, ...]:
@@ -287,76 +363,3 @@ def _guess_roles(cells: list[str], header: bool, kind: Kind, path, line: int) ->
         return kind.by_count[len(cells)]
     raise DataError(f"cannot tell which of the {len(cells)} columns hold {' and '.join(kind.required)}",
                     path=path, line=line, fix=f"pass {kind.flag} {','.join(kind.roles)} (- skips a column)")
-
-
-# --- values -----------------------------------------------------------------
-
-_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
-_INTEGER = r"^-?\d{1,18}$"  # 18 digits always fit in int64
-_YEAR_AT_END = re.compile(r"\((\d{4})(?:\s*[-\u2013]\s*\d{0,4})?\)$")
-
-
-def is_number(text: str) -> bool:
-    """Whether ``text`` parses as a finite decimal number (surrounding spaces allowed)."""
-    return re.match(_NUMBER, text.strip()) is not None
-
-
-def parse_numbers(cells) -> tuple[np.ndarray, np.ndarray]:
-    """Parse arrow string cells as finite floats: ``(float64 values, ok mask)``."""
-    text = pc.utf8_trim_whitespace(cells)
-    ok = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
-    values = as_numpy(pc.cast(pc.if_else(ok, text, "0"), pa.float64()))
-    return values, as_numpy(ok) & np.isfinite(values)
-
-
-def parse_timestamps(cells) -> tuple[np.ndarray, np.ndarray]:
-    """Parse arrow string cells as epoch seconds: ``(int64 values, ok mask)``.
-
-    Integers are taken as epoch seconds, other numbers are truncated, and
-    anything else is tried as ISO-8601 date/time text (UTC unless it says).
-    """
-    text = pc.utf8_trim_whitespace(cells)
-    whole = as_numpy(pc.fill_null(pc.match_substring_regex(text, _INTEGER), False))
-    values = as_numpy(pc.cast(pc.if_else(whole, text, "0"), pa.int64()))
-    if whole.all():
-        return values, whole
-    floats, decimal = parse_numbers(text)
-    decimal &= ~whole & (np.abs(floats) < 9e18)
-    values = np.where(decimal, np.trunc(np.where(decimal, floats, 0)).astype(np.int64), values)
-    rest = np.flatnonzero(~(whole | decimal))
-    stamps, dated = _iso_seconds(text.take(pa.array(rest)))
-    values[rest] = stamps
-    ok = whole | decimal
-    ok[rest] = dated
-    return values, ok
-
-
-def as_numpy(array) -> np.ndarray:
-    return array.to_numpy(zero_copy_only=False)
-
-
-def _iso_seconds(text) -> tuple[np.ndarray, np.ndarray]:
-    stamps = pd.to_datetime(pd.Series(text.to_pylist(), dtype=object), format="ISO8601", utc=True, errors="coerce")
-    ok = stamps.notna().to_numpy()
-    seconds = ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0)
-    return seconds.to_numpy(dtype=np.int64), ok
-
-
-def title_year(title: str) -> int:
-    """Return the year in a trailing ``(1995)`` or ``(1995-2000)`` of a title, else 0."""
-    found = _YEAR_AT_END.search(title.strip())
-    return int(found.group(1)) if found else 0
-
-
-def parse_year(cell: str) -> int:
-    """Return a year cell as an int, 0 when it is empty or not a year."""
-    text = cell.strip()
-    return int(float(text)) if is_number(text) and 0 < float(text) < 10000 else 0
-
-
-def split_genres(cell: str) -> tuple[str, ...]:
-    """Split ``A|B|C``; MovieLens' ``(no genres listed)`` means none."""
-    text = cell.strip()
-    if text.lower() == "(no genres listed)":
-        return ()
-    return tuple(name.strip() for name in text.split("|") if name.strip())

@@ -3,6 +3,10 @@
 A clean file takes the fast path (typed columns, ids dictionary-encoded).  When
 pyarrow rejects rows, a second pass finds their physical line numbers without a
 Python loop per row, so a note or a ``--strict`` error can name the exact line.
+
+Each physical line of a ratings log is one row: a quote left open ends with
+its line, so one stray quote cannot swallow the rows after it.  The few lines
+with an odd number of quotes are split in Python; pyarrow reads the rest.
 """
 
 from __future__ import annotations
@@ -14,30 +18,38 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from embedder.formats import (SKIP, Check, TableFormat, Tally, as_numpy, data_records, parse_numbers,
-                              parse_timestamps, plural, settle)
+from embedder.cell_values import as_numpy, parse_numbers, parse_timestamps
+from embedder.decoding import first_undecodable
+from embedder.errors import DataError
+from embedder.formats import SKIP, Check, TableFormat, Tally, data_records, plural, settle, shown, split_line
 from embedder.values import Interactions
 
 FIX_MALFORMED = "correct or delete the row, or drop --strict to skip malformed rows"
+FIX_ENCODING = "pass --encoding latin-1, or the file's real encoding"
 
 
 def read_log(path, fmt: TableFormat, strict: bool) -> tuple[Interactions, np.ndarray | None, tuple[str, ...]]:
     """Read a resolved ratings log: ``(interactions, line of each row or None, notes)``.
 
     Three tiers, each only when the one before cannot vouch for every row:
-    a multithreaded pyarrow read with typed columns (clean files; lines are
-    ``None``, see :func:`row_lines`); a single-threaded pyarrow read that
-    reports the line of each bad row; the csv module, row by row (undecodable
-    bytes, quoted newlines).
+    a multithreaded pyarrow read with typed columns (clean files, one record
+    per line; lines are ``None``, see :func:`row_lines`); a single-threaded
+    pyarrow read that reports the line of each bad row (and splits lines
+    with an open quote in Python); the csv module, row by row.  Text that
+    is not valid in the encoding is refused: replacement characters could
+    merge distinct ids.
     """
     source = _arrow_source(Path(path), fmt)
     if source is not None:
         interactions = _read_log_fast(source, fmt)
-        if interactions is not None:
+        if interactions is not None and _one_line_each(path, source, fmt, len(interactions)):
             return interactions, None, ()
         located = _read_log_located(path, source, fmt, strict)
         if located is not None:
             return located
+    bad = first_undecodable(path, fmt.encoding)
+    if bad is not None:
+        raise DataError(f"not {fmt.encoding} text: {shown(bad[1])}", path=path, line=bad[0], fix=FIX_ENCODING)
     return _read_log_slowly(path, fmt, strict)
 
 
@@ -79,6 +91,26 @@ def _read_log_fast(source: tuple, fmt: TableFormat) -> Interactions | None:
 
 def _read_log_located(path, source: tuple, fmt: TableFormat, strict: bool):
     """Parse the log as text on one thread, where pyarrow numbers the rows it rejects; None if lines are unclear."""
+    data = _quoted_bytes(path, source, fmt)
+    if data is not None:
+        return _read_log_quoted(path, data, source[1], fmt, strict)
+    located = _locate(source, fmt, _data_lines(path, fmt.skip_lines))
+    if located is None:
+        return None  # lone carriage returns: records and lines disagree
+    table, lines, malformed = located
+    return _finish(path, strict, table, lines, malformed, Tally())
+
+
+def _quoted_bytes(path, source: tuple, fmt: TableFormat) -> bytes | None:
+    """The file's bytes when its quotes could join lines (CSV quoting, and a quote in it); else None."""
+    if not fmt.quoting:
+        return None
+    data = source[0] if isinstance(source[0], bytes) else Path(path).read_bytes()
+    return data if b'"' in data else None
+
+
+def _locate(source: tuple, fmt: TableFormat, records: np.ndarray):
+    """``(text table, line of each row, malformed tally)``; None unless each record is one of ``records`` (lines)."""
     rejected: list = []
     try:
         table = _arrow_table(source, fmt, typed=False, rejected=rejected)
@@ -87,15 +119,91 @@ def _read_log_located(path, source: tuple, fmt: TableFormat, strict: bool):
     if any(row.number is None for row in rejected):
         return None
     # pyarrow numbers records (non-blank lines) after the skipped lines, which it counts too.
-    records = _data_lines(path, fmt.skip_lines)
     if len(records) != table.num_rows + len(rejected):
-        return None  # quoted newlines or lone carriage returns: records and lines disagree
+        return None
     ordinals = np.array([row.number - fmt.skip_lines - 1 for row in rejected], dtype=np.int64)
     malformed = Tally()
     for row, line in zip(rejected, records[ordinals]):
         malformed.add(int(line), f"expected {row.expected_columns} columns, found {row.actual_columns}")
-    lines = np.delete(records, ordinals)
-    return _finish(path, strict, table, lines, malformed, Tally())
+    return table, np.delete(records, ordinals), malformed
+
+
+def _read_log_quoted(path, data: bytes, delimiter: str, fmt: TableFormat, strict: bool):
+    """Split the lines with an odd number of quotes one by one in Python, and the rest with pyarrow.
+
+    Those lines are blanked (with carriage returns, so that every line keeps
+    its number) before pyarrow reads the file; None when that is not enough
+    to make each record one line (a quote in the middle of a cell).
+    """
+    starts, ends, blank = _line_spans(data)
+    opened = _odd_quote_lines(data, starts, ends, fmt.skip_lines)
+    patched = bytearray(data) if len(opened) else data
+    for i in opened:
+        patched[starts[i]:ends[i]] = b"\r" * int(ends[i] - starts[i])
+    numbers = np.arange(1, len(starts) + 1)
+    keep = ~blank & (numbers > fmt.skip_lines)
+    keep[opened] = False
+    located = _locate((bytes(patched), delimiter), fmt, numbers[keep])
+    if located is None:
+        return None
+    table, lines, malformed = located
+    if not len(opened):
+        return _finish(path, strict, table, lines, malformed, Tally())
+    undecodable, extra, extra_lines = Tally(), {role: [] for role in table.column_names}, []
+    for i in opened:
+        raw = data[starts[i]:ends[i]]
+        try:
+            cells = split_line(raw.decode(fmt.encoding), delimiter, True)
+        except UnicodeDecodeError:
+            undecodable.add(int(i) + 1, f"not {fmt.encoding} text: {shown(raw)}")
+            continue
+        if len(cells) != len(fmt.columns):
+            malformed.add(int(i) + 1, f"expected {len(fmt.columns)} columns, found {len(cells)}")
+            continue
+        extra_lines.append(int(i) + 1)
+        for role in extra:
+            extra[role].append(cells[fmt.columns.index(role)])
+    columns, lines = _merge(table, lines, extra, np.asarray(extra_lines, dtype=np.int64))
+    return _finish(path, strict, columns, lines, malformed, undecodable)
+
+
+def _odd_quote_lines(data: bytes, starts: np.ndarray, ends: np.ndarray, skip: int) -> np.ndarray:
+    """Indexes of the data lines (after ``skip``) holding an odd number of double quotes."""
+    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 34)
+    owner = np.searchsorted(starts, quotes, side="right") - 1
+    odd = np.flatnonzero(np.bincount(owner, minlength=len(starts)) % 2 == 1)
+    return odd[odd >= skip]
+
+
+def _merge(table: pa.Table, lines: np.ndarray, extra: dict, extra_lines: np.ndarray):
+    """The rows of ``table`` and the rows split in Python, as string columns in line order."""
+    order = pa.array(np.argsort(np.r_[lines, extra_lines], kind="stable"))
+    columns = {role: pa.concat_arrays([table[role].combine_chunks(), pa.array(extra[role], pa.string())]).take(order)
+               for role in table.column_names}
+    return columns, np.r_[lines, extra_lines][order.to_numpy()]
+
+
+def _one_line_each(path, source: tuple, fmt: TableFormat, rows: int) -> bool:
+    """Whether each of the ``rows`` records read is one physical line: surely so when the file has no quote."""
+    if not fmt.quoting:
+        return True
+    quotes = newlines = 0
+    last = b"\n"
+    for block in [source[0]] if isinstance(source[0], bytes) else _blocks(path):
+        quotes += block.count(b'"')
+        newlines += block.count(b"\n")
+        last = block[-1:] or last
+    if not quotes:
+        return True
+    lines = newlines + (last != b"\n")
+    # Equal counts leave no room for a blank line or a record over two lines; else count the non-blank ones.
+    return lines - fmt.skip_lines == rows or len(_data_lines(path, fmt.skip_lines)) == rows
+
+
+def _blocks(path, size: int = 1 << 24):
+    """The file's bytes, ``size`` at a time."""
+    with open(path, "rb") as handle:
+        yield from iter(lambda: handle.read(size), b"")
 
 
 def _read_log_slowly(path, fmt: TableFormat, strict: bool):
@@ -104,7 +212,7 @@ def _read_log_slowly(path, fmt: TableFormat, strict: bool):
     cells: dict[str, list[str]] = {role: [] for _, role in wanted}
     lines: list[int] = []
     malformed, undecodable = Tally(), Tally()
-    for line, row in data_records(path, fmt, undecodable):
+    for line, row in data_records(path, fmt, undecodable, whole=lambda *record: False):
         if len(row) != len(fmt.columns):
             malformed.add(line, f"expected {len(fmt.columns)} columns, found {len(row)}")
             continue
@@ -118,10 +226,9 @@ def _read_log_slowly(path, fmt: TableFormat, strict: bool):
 def _finish(path, strict: bool, columns, lines: np.ndarray, malformed: Tally, undecodable: Tally):
     """Check the cells of rows that split correctly, report all problems, and encode the good rows."""
     rating, timestamp, keep = _check_values(columns, lines, malformed)
-    notes = settle(path, strict, [
-        Check(undecodable, f"decoded {plural(undecodable.count, 'line')} with replacement characters",
-              "pass --encoding latin-1, or the file's real encoding", fix_in_note=True),
-        Check(malformed, f"skipped {plural(malformed.count, 'malformed row')}", FIX_MALFORMED)])
+    settle(path, True, [Check(undecodable, "", FIX_ENCODING)])  # replacement characters could merge ids
+    notes = settle(path, strict, [Check(malformed, f"skipped {plural(malformed.count, 'malformed row')}",
+                                        FIX_MALFORMED)])
     rows = pa.array(np.flatnonzero(keep))
     interactions = encode(columns["user"].take(rows), columns["item"].take(rows),
                           None if rating is None else rating[keep], None if timestamp is None else timestamp[keep])
@@ -137,10 +244,10 @@ def _check_values(columns, lines: np.ndarray, malformed: Tally):
     if "rating" in names:
         values, ok = parse_numbers(columns["rating"])
         rating = values.astype(np.float32)
-        problems.append((~ok, lambda i: f"rating {columns['rating'][i].as_py()!r} is not a number"))
+        problems.append((~ok, lambda i: f"rating {shown(columns['rating'][i].as_py())} is not a number"))
     if "timestamp" in names:
         timestamp, ok = parse_timestamps(columns["timestamp"])
-        problems.append((~ok, lambda i: f"timestamp {columns['timestamp'][i].as_py()!r} is neither "
+        problems.append((~ok, lambda i: f"timestamp {shown(columns['timestamp'][i].as_py())} is neither "
                                         "epoch seconds nor an ISO-8601 date"))
     bad = np.zeros(len(lines), dtype=bool)
     for mask, _ in problems:
@@ -169,7 +276,8 @@ def _arrow_table(source: tuple, fmt: TableFormat, *, typed: bool, rejected: list
         return "skip"
 
     return pacsv.read_csv(
-        pa.BufferReader(data) if isinstance(data, bytes) else data,
+        # A stream, not a path: pyarrow would guess a compression from the name (plain copies keep ".gz").
+        pa.BufferReader(data) if isinstance(data, bytes) else pa.input_stream(data, compression=None),
         # pyarrow numbers rejected rows only when it reads on one thread.
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=fmt.skip_lines, encoding=fmt.encoding,
                                        block_size=1 << 24, use_threads=rejected is None),
@@ -213,13 +321,22 @@ def _codes(column) -> tuple[np.ndarray, np.ndarray]:
 
 def _data_lines(path, skip: int) -> np.ndarray:
     """Physical numbers of the non-blank lines after the first ``skip`` (what pyarrow turns into rows)."""
+    starts, _, blank = _line_spans(_blocks(path, 1 << 26))
+    numbers = np.arange(1, len(starts) + 1)
+    return numbers[~blank & (numbers > skip)]
+
+
+def _line_spans(blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(start, end, blank)`` of each physical line of ``blocks`` (bytes, or an iterable of bytes).
+
+    ``end`` is the offset of the line's newline (or of the end of the data).
+    """
     newlines, returns, size = [], [], 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 26), b""):
-            codes = np.frombuffer(block, dtype=np.uint8)
-            newlines.append(np.flatnonzero(codes == 10) + size)
-            returns.append(np.flatnonzero(codes == 13) + size)
-            size += len(block)
+    for block in [blocks] if isinstance(blocks, bytes) else blocks:
+        codes = np.frombuffer(block, dtype=np.uint8)
+        newlines.append(np.flatnonzero(codes == 10) + size)
+        returns.append(np.flatnonzero(codes == 13) + size)
+        size += len(block)
     ends = np.concatenate(newlines + [np.array([size])])
     starts = np.r_[0, ends[:-1] + 1]
     if starts[-1] == size:  # nothing after the final newline
@@ -227,5 +344,4 @@ def _data_lines(path, skip: int) -> np.ndarray:
     length = ends - starts
     # A line that is only "\r" (a blank line of a CRLF file) is blank too.
     blank = (length == 0) | ((length == 1) & np.isin(starts, np.concatenate(returns)))
-    numbers = np.arange(1, len(starts) + 1)
-    return numbers[~blank & (numbers > skip)]
+    return starts, ends, blank

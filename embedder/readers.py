@@ -16,12 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from embedder.cell_values import parse_year, split_genres, title_year
+from embedder.decoding import Inputs, plain_name
+from embedder.duplicates import drop_duplicates
 from embedder.errors import ConfigError, DataError
-from embedder.formats import (MOVIES, RATINGS, SKIP, Check, TableFormat, Tally, check_roles, data_records,
-                              parse_year, plural, resolve, settle, split_genres, title_year)
+from embedder.formats import (MOVIES, RATINGS, SKIP, Check, TableFormat, Tally, check_roles, clip, data_records,
+                              header_note, plural, resolve, settle, shown, split_line, strict_cells)
 from embedder.logs import FIX_MALFORMED, read_log, row_lines
 from embedder.values import Dataset, Interactions, Movies, Users
 
@@ -35,9 +36,11 @@ class ReadSpec:
     with ``-`` for a column to skip; when ``None`` they come from the header
     names, else from the column count (user, item[, rating[, timestamp]]).
     ``header`` ``None`` detects a header line.  ``encoding`` ``None`` is
-    utf-8.  The ``movies_*`` fields describe an optional items file the same
-    way, with roles ``item``, ``title``, ``genres``, ``year``.  For a
-    recognised MovieLens layout the given fields override the layout's own.
+    utf-8; a UTF-16 or UTF-32 byte-order mark overrides it.  The ``movies_*``
+    fields describe an optional items file the same way, with roles
+    ``item``, ``title``, ``genres``, ``year``.  For a recognised MovieLens
+    layout the given fields override the layout's own, and ``sep`` or
+    ``columns`` also drop its users file (the log is then the user's own).
     """
 
     sep: str | None = None
@@ -60,6 +63,7 @@ class _Layout:
     ratings_format: TableFormat
     movies: Path | None = None
     movies_format: TableFormat | None = None
+    movies_given: bool = False  # --movies: a file the user asked for, not an optional sibling
     genre_flags: bool = False  # ml-100k u.item: one 0/1 column per genre
     genre_names: Path | None = None
     links: Path | None = None
@@ -95,20 +99,27 @@ def read_dataset(path, spec: ReadSpec | None = None, *, strict: bool = False, na
     """Read a ratings log, its movies and (when known) its users into a Dataset.
 
     ``path`` is a MovieLens folder, one of its ratings files, or any
-    delimited log described by ``spec``.  Malformed rows, duplicate ratings
-    and undecodable bytes become counted ``notes``; with ``strict`` the first
-    one raises DataError instead.  ``movies.ids`` always equals
+    delimited log described by ``spec``; a pipe or a compressed file too.
+    Malformed rows, duplicate ratings and optional sibling files that do not
+    parse become counted ``notes``; with ``strict`` the first malformed or
+    duplicate row raises DataError instead.  A ratings log that is not text
+    in its encoding is a DataError.  ``movies.ids`` always equals
     ``interactions.item_ids``.
     """
     spec = spec or ReadSpec()
     _check_spec(spec)
-    layout = _apply_spec(_find_layout(Path(path)), spec)
-    interactions, notes = _read_interactions(layout.ratings, layout.ratings_format, strict)
-    catalogue, links, movie_notes = _read_catalogue(layout, strict)
-    movies, align_notes = _align_movies(interactions.item_ids, catalogue, links, layout.movies)
-    users, user_notes = _read_users(layout, interactions.user_ids, strict)
-    return Dataset(name=name or layout.name, source=str(layout.ratings), interactions=interactions,
-                   movies=movies, users=users, notes=notes + movie_notes + align_notes + user_notes)
+    given = _apply_spec(_find_layout(Path(path)), spec)
+    with Inputs() as inputs:
+        try:
+            layout, notes = _plain_layout(given, inputs)
+            interactions, log_notes = _read_interactions(layout.ratings, layout.ratings_format, strict)
+            catalogue, links, movie_notes = _read_catalogue(layout, strict)
+            movies, align_notes = _align_movies(interactions.item_ids, catalogue, links, layout.movies)
+            users, user_notes = _read_users(layout, interactions.user_ids, strict)
+        except DataError as error:
+            raise inputs.restore(error) from None
+    return Dataset(name=name or given.name, source=str(given.ratings), interactions=interactions, movies=movies,
+                   users=users, notes=log_notes + notes + movie_notes + align_notes + user_notes)
 
 
 # --- options and layouts ----------------------------------------------------
@@ -132,14 +143,15 @@ def _find_layout(path: Path) -> _Layout:
     if not path.exists():
         raise DataError("no such file or directory", path=path, fix=_FIX_RATINGS)
     ratings = _ratings_in(path) if path.is_dir() else path
-    if ratings.name not in _RATINGS_FILES:
-        return _Layout(name=ratings.stem, ratings=ratings, ratings_format=TableFormat())
+    kind = plain_name(ratings.name)  # ratings.csv.gz is a ratings.csv
+    if kind not in _RATINGS_FILES:
+        return _Layout(name=Path(kind).stem, ratings=ratings, ratings_format=TableFormat())
     folder, name = ratings.parent, _dataset_name(ratings.parent)
-    if ratings.name == "ratings.csv":
+    if kind == "ratings.csv":
         return _Layout(name, ratings, TableFormat(sep=","), movies=_sibling(folder, "movies.csv"),
                        movies_format=TableFormat(sep=",", columns=("item", "title", "genres"), header=True),
                        links=_sibling(folder, "links.csv"))
-    if ratings.name == "ratings.dat":
+    if kind == "ratings.dat":
         return _dat_layout(name, ratings)
     return _Layout(name, ratings, TableFormat(sep="\t", columns=_LOG_ROLES, header=False, quoting=False),
                    movies=_sibling(folder, "u.item"), genre_flags=True, genre_names=_sibling(folder, "u.genre"),
@@ -148,14 +160,13 @@ def _find_layout(path: Path) -> _Layout:
 
 def _dat_layout(name: str, ratings: Path) -> _Layout:
     folder = ratings.parent
-    users = _sibling(folder, "users.dat")
-    # ml-1m (the release with users.dat) is latin-1; ml-10m is mostly utf-8 but not reliably.
-    encoding = {"encoding": "latin-1"} if users else {"encoding": "utf-8", "fallback": "latin-1"}
+    # ml-1m's movies.dat is latin-1, ml-10m's mostly utf-8 but not reliably, and other
+    # datasets in this layout (MovieTweetings) utf-8: latin-1 text is almost never valid utf-8.
     return _Layout(name, ratings, TableFormat(sep="::", columns=_LOG_ROLES, header=False, quoting=False),
                    movies=_sibling(folder, "movies.dat"),
                    movies_format=TableFormat(sep="::", columns=("item", "title", "genres"), header=False,
-                                             quoting=False, **encoding),
-                   users=users, users_style="ml-1m")
+                                             quoting=False, encoding="utf-8", fallback="latin-1"),
+                   users=_sibling(folder, "users.dat"), users_style="ml-1m")
 
 
 def _ratings_in(folder: Path) -> Path:
@@ -184,13 +195,17 @@ def _dataset_name(folder: Path) -> str:
 
 def _apply_spec(layout: _Layout, spec: ReadSpec) -> _Layout:
     ratings = _override(layout.ratings_format, spec.sep, spec.columns, spec.header, spec.encoding)
+    if spec.sep is not None or spec.columns is not None:
+        # The user describes the log: its ids need not be those of a MovieLens users file beside it.
+        layout = replace(layout, users=None)
     if spec.movies is not None:
         movies = Path(spec.movies)
-        if not movies.is_file():
+        if not movies.exists() or movies.is_dir():  # a pipe or /dev/stdin is not a regular file, but readable
             raise DataError("no such movies file", path=movies, fix="pass --movies FILE")
         fmt = _override(TableFormat(), spec.movies_sep, spec.movies_columns, spec.movies_header,
                         spec.movies_encoding)
-        return replace(layout, ratings_format=ratings, movies=movies, movies_format=fmt, genre_flags=False)
+        return replace(layout, ratings_format=ratings, movies=movies, movies_format=fmt, genre_flags=False,
+                       movies_given=True)
     if layout.genre_flags:
         fmt = TableFormat(sep="|", header=False, quoting=False, encoding=spec.movies_encoding or "latin-1")
         return replace(layout, ratings_format=ratings, movies_format=fmt)
@@ -211,6 +226,41 @@ def _override(fmt: TableFormat, sep, columns, header, encoding) -> TableFormat:
     return fmt
 
 
+def _plain_layout(layout: _Layout, inputs: Inputs) -> tuple[_Layout, tuple[str, ...]]:
+    """The layout with every file plain (see :mod:`embedder.decoding`); an optional file that cannot be is a note."""
+    ratings, fmt = _plain(inputs, layout.ratings, layout.ratings_format, "--encoding")
+    layout, notes = replace(layout, ratings=ratings, ratings_format=fmt), ()
+    for field, flag in (("movies", "--movies-encoding"), ("links", "--movies-encoding"), ("genre_names", ""),
+                        ("users", "--encoding")):
+        path = getattr(layout, field)
+        if path is None:
+            continue
+        fmt = layout.movies_format if field == "movies" else TableFormat(encoding="latin-1")
+        try:
+            plain, fmt = _plain(inputs, path, fmt, flag)
+        except DataError as error:
+            if field == "movies" and layout.movies_given:
+                raise
+            notes += (_unread(path, error),)
+            plain = None
+        layout = replace(layout, **{field: plain})
+        if field == "movies":
+            layout = replace(layout, movies_format=fmt)
+    return layout, notes
+
+
+def _plain(inputs: Inputs, path: Path, fmt: TableFormat, flag: str) -> tuple[Path, TableFormat]:
+    """The plain file of ``path`` and ``fmt`` with the encoding to read it (UTF-8 once transcoded)."""
+    plain, encoding = inputs.plain(path, fmt.encoding, flag or "--encoding")
+    return plain, fmt if encoding == fmt.encoding else replace(fmt, encoding=encoding, fallback=None)
+
+
+def _unread(path: Path, error: DataError) -> str:
+    """The note for an optional file (movies, links, users beside the log) that does not parse."""
+    where = f"line {error.line}: " if error.line else ""
+    return f"{path.name}: not read, it does not have the expected shape ({where}{clip(error.problem, 80)})"
+
+
 # --- the ratings log --------------------------------------------------------
 
 
@@ -222,85 +272,9 @@ def _read_interactions(path: Path, fmt: TableFormat, strict: bool) -> tuple[Inte
         problem = f"no valid ratings: {notes[-1].split(': ', 1)[1]}" if notes else "no ratings: no data rows"
         raise DataError(problem, path=path, fix=_FIX_RATINGS)
     total = len(interactions)
-    deduplicated, dup_notes = _drop_duplicates(interactions, lambda rows: row_lines(path, fmt, lines, rows, total),
-                                               path, strict)
-    return deduplicated, notes + dup_notes
-
-
-# --- duplicate ratings ------------------------------------------------------
-
-
-def _drop_duplicates(log: Interactions, line_of, path: Path, strict: bool) -> tuple[Interactions, tuple[str, ...]]:
-    """Keep the latest rating of each (user, item) pair; file order breaks timestamp ties."""
-    if _surely_unique(log):
-        return log, ()
-    key = log.user.astype(np.int64) * len(log.item_ids) + log.item
-    ordered = np.sort(key)  # one plain sort proves most logs clean; the full sort below is 5x slower
-    if not (ordered[1:] == ordered[:-1]).any():
-        return log, ()
-    rows = np.arange(len(key))
-    order = np.lexsort((rows, rows if log.timestamp is None else log.timestamp, key))
-    ordered = key[order]
-    latest = np.r_[ordered[1:] != ordered[:-1], True]
-    keep = np.zeros(len(key), dtype=bool)
-    keep[order[latest]] = True
-    second = _first_repeat(order, ordered)
-    earlier = int(np.flatnonzero(key[:second] == key[second])[0])
-    lines = line_of(np.array([earlier, second]))
-    tally = Tally()
-    tally.add(int(lines[1]), f"user {log.user_ids[log.user[second]]!r} rated item "
-                             f"{log.item_ids[log.item[second]]!r} again, first rated at line {int(lines[0])}",
-              count=int((~keep).sum()))
-    kept = "the latest by timestamp" if log.timestamp is not None else "the last in the file"
-    notes = settle(path, strict, [Check(tally, f"dropped {plural(tally.count, 'duplicate rating')} of the same "
-                                                f"(user, item), kept {kept}",
-                                         "remove the duplicate rows, or drop --strict to keep the latest")])
-    return _subset(log, keep), notes
-
-
-def _surely_unique(log: Interactions) -> bool:
-    """Cheap proof that no pair repeats: users grouped, items rising within each user (MovieLens order)."""
-    user, item = log.user, log.item
-    if len(user) < 2:
-        return True
-    if (user[1:] < user[:-1]).any():
-        return False
-    rank = _id_rank(log.item_ids).astype(np.int32)[item]
-    return bool(((user[1:] != user[:-1]) | (rank[1:] > rank[:-1])).all())
-
-
-def _id_rank(ids: np.ndarray) -> np.ndarray:
-    text = pa.array(ids, pa.string())
-    numeric = pc.all(pc.match_substring_regex(text, r"^\d{1,18}$")).as_py()
-    values = pc.cast(text, pa.int64()).to_numpy() if numeric else ids
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(values, kind="stable")] = np.arange(len(ids))
-    return rank
-
-
-def _first_repeat(order: np.ndarray, ordered: np.ndarray) -> int:
-    """Return the first row (file order) whose pair already appeared above it."""
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    firsts = np.zeros(len(order), dtype=bool)
-    firsts[np.minimum.reduceat(order, starts)] = True
-    return int(np.flatnonzero(~firsts)[0])
-
-
-def _subset(log: Interactions, keep: np.ndarray) -> Interactions:
-    user_ids, user = _compact(log.user_ids, log.user[keep])
-    item_ids, item = _compact(log.item_ids, log.item[keep])
-    return Interactions(user_ids=user_ids, item_ids=item_ids, user=user, item=item,
-                        rating=None if log.rating is None else log.rating[keep],
-                        timestamp=None if log.timestamp is None else log.timestamp[keep])
-
-
-def _compact(ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Renumber codes in first-appearance order, dropping ids no longer used."""
-    present, first = np.unique(codes, return_index=True)
-    order = present[np.argsort(first)]
-    renumber = np.zeros(len(ids), dtype=np.int32)
-    renumber[order] = np.arange(len(order), dtype=np.int32)
-    return ids[order], renumber[codes]
+    deduplicated, dup_notes = drop_duplicates(interactions, lambda rows: row_lines(path, fmt, lines, rows, total),
+                                              path, strict)
+    return deduplicated, header_note(path, fmt) + notes + dup_notes
 
 
 # --- movies, links and users ------------------------------------------------
@@ -313,24 +287,27 @@ def _read_catalogue(layout: _Layout, strict: bool):
     elif layout.genre_flags:
         catalogue, notes = _read_u_item(layout.movies, layout.movies_format, layout.genre_names, strict)
     else:
-        catalogue, notes = _read_movie_table(layout.movies, layout.movies_format, strict)
+        catalogue, notes = _read_movie_table(layout.movies, layout.movies_format, strict, not layout.movies_given)
     if layout.links is None:
         return catalogue, {}, notes
     # Link ids are ASCII digits; latin-1 decodes any byte, so a stray one cannot fail the read.
     fmt = TableFormat(sep=",", columns=("item", "imdb", "tmdb"), header=True, encoding="latin-1")
-    rows, _, link_notes = _keyed_rows(layout.links, fmt, "movie", "--movies-encoding", strict, _FIX_KNOWN)
-    links = {key: {"imdb": cells[1].strip(), "tmdb": cells[2].strip()} for key, (_, cells) in rows.items()}
+    rows, _, link_notes = _keyed_rows(layout.links, fmt, "movie", "--movies-encoding", strict, _FIX_KNOWN,
+                                      optional=True)
+    links = {key: {"imdb": cells[1].strip(), "tmdb": cells[2].strip()} for key, (_, cells) in (rows or {}).items()}
     return catalogue, links, notes + link_notes
 
 
-def _read_movie_table(path: Path, fmt: TableFormat, strict: bool):
-    rows, fmt, notes = _keyed_rows(path, fmt, "movie", "--movies-encoding", strict)
+def _read_movie_table(path: Path, fmt: TableFormat, strict: bool, optional: bool = True):
+    rows, fmt, notes = _keyed_rows(path, fmt, "movie", "--movies-encoding", strict, optional=optional)
+    if rows is None:
+        return {}, notes
     at = {role: fmt.columns.index(role) for role in MOVIES.roles if role in fmt.columns}
     catalogue, untitled = {}, Tally()
     for key, (line, cells) in rows.items():
         title = cells[at["title"]].strip()
         if not title:
-            untitled.add(line, f"movie {key!r}")
+            untitled.add(line, f"movie {shown(key)}")
         year = parse_year(cells[at["year"]]) if "year" in at else 0
         genres = split_genres(cells[at["genres"]]) if "genres" in at else ()
         catalogue[key] = _Movie(title, year or title_year(title), genres)
@@ -343,9 +320,9 @@ def _read_u_item(path: Path, fmt: TableFormat, genre_file: Path | None, strict: 
     genres = _genre_names(genre_file)
     # id | title | release date | video release date | IMDb URL | one 0/1 flag per genre
     fmt = replace(fmt, columns=("item", "title") + (SKIP,) * (3 + len(genres)))
-    rows, _, notes = _keyed_rows(path, fmt, "movie", "--movies-encoding", strict, _FIX_KNOWN)
+    rows, _, notes = _keyed_rows(path, fmt, "movie", "--movies-encoding", strict, _FIX_KNOWN, optional=True)
     catalogue = {}
-    for key, (_, cells) in rows.items():
+    for key, (_, cells) in (rows or {}).items():
         title = cells[1].strip()
         flags = [genre for genre, flag in zip(genres, cells[5:]) if flag.strip() == "1"]
         released = re.search(r"(\d{4})\s*$", cells[2])
@@ -368,30 +345,69 @@ def _genre_names(path: Path | None) -> tuple[str, ...]:
     return tuple(named[i] for i in range(len(named)))
 
 
-def _keyed_rows(path: Path, fmt: TableFormat, what: str, encoding_flag: str, strict: bool, fix: str | None = None):
+def _keyed_rows(path: Path, fmt: TableFormat, what: str, encoding_flag: str, strict: bool, fix: str | None = None,
+                optional: bool = False):
     """Read a small table keyed by its item (or user) column: ({id: (line, cells)}, format, notes).
 
-    Rows with a repeated id are skipped (the first one is kept).
+    Rows with a repeated id are skipped (the first one is kept).  Only a
+    title may hold a quoted line break (see :func:`_one_record`); a record
+    whose quotes run over several lines otherwise is split line by line,
+    its first line counted as malformed, so that a stray quote cannot hide
+    the rows after it.  An ``optional`` file that does not have the
+    expected shape gives ``None`` rows and a note.
     """
-    fmt = resolve(path, fmt, MOVIES, fix)
+    try:
+        fmt = resolve(path, fmt, MOVIES, fix)
+    except DataError as error:
+        if not optional:
+            raise
+        return None, fmt, (_unread(path, error),)
     width = len(fmt.columns)
     at = next((fmt.columns.index(role) for role in ("item", "user") if role in fmt.columns), 0)
+    title = fmt.columns.index("title") if "title" in fmt.columns else -1
+
+    unclosed: set[int] = set()
+
+    def whole(line: int, cells: list[str], texts: list[str]) -> bool:
+        if _one_record(cells, texts, fmt, at):
+            return True
+        unclosed.add(line)
+        return False
+
     rows: dict[str, tuple[int, list[str]]] = {}
     malformed, undecodable, repeated = Tally(), Tally(), Tally()
-    for line, cells in data_records(path, fmt, undecodable):
-        if len(cells) != width or not cells[at].strip():
+    for line, cells in data_records(path, fmt, undecodable, whole):
+        if line in unclosed:
+            malformed.add(line, "a quote opened on this line is not closed before the next row")
+        elif len(cells) != width or not cells[at].strip():
             malformed.add(line, f"expected {width} columns, found {len(cells)}" if len(cells) != width
                           else f"empty {what} id")
         elif cells[at] in rows:
-            repeated.add(line, f"{what} id {cells[at]!r} already at line {rows[cells[at]][0]}")
+            repeated.add(line, f"{what} id {shown(cells[at])} already at line {rows[cells[at]][0]}")
         else:
             rows[cells[at]] = (line, cells)
-    return rows, fmt, settle(path, strict, [
+    return rows, fmt, header_note(path, fmt) + settle(path, strict, [
         Check(undecodable, f"decoded {plural(undecodable.count, 'line')} with replacement characters",
               f"pass {encoding_flag} latin-1, or the file's real encoding", fix_in_note=True),
         Check(malformed, f"skipped {plural(malformed.count, 'malformed row')}", FIX_MALFORMED),
         Check(repeated, f"skipped {plural(repeated.count, f'repeated {what} id')}, kept the first",
               "remove the repeated row, or drop --strict to keep the first")])
+
+
+def _one_record(cells: list[str], texts: list[str], fmt: TableFormat, at: int) -> bool:
+    """Whether a record over several lines is one row whose title holds line breaks, not a stray quote's catch.
+
+    It must follow strict CSV (a closing quote ends its cell), keep its
+    line breaks in the title, and have no later line that would pass for
+    a row of its own (no quote, every column, an id).
+    """
+    width = len(fmt.columns)
+    if len(cells) != width or strict_cells(texts, fmt.sep) != cells:
+        return False
+    if any("\n" in cell for role, cell in zip(fmt.columns, cells) if role != "title"):
+        return False
+    alone = [split_line(text, fmt.sep, True) for text in texts[1:] if '"' not in text]
+    return not any(len(row) == width and row[at].strip() for row in alone)
 
 
 def _align_movies(item_ids: np.ndarray, catalogue: dict, links: dict, path: Path | None):
@@ -409,7 +425,7 @@ def _align_movies(item_ids: np.ndarray, catalogue: dict, links: dict, path: Path
     if path is None:
         return movies, (f"no movies file: {plural(len(missing), 'rated item')} titled \"movie <id>\"",)
     return movies, (f"{path.name}: {plural(len(missing), 'rated item')} not listed, titled \"movie <id>\" "
-                    f"(first: {missing[0]})",)
+                    f"(first: {clip(missing[0])})",)
 
 
 def _read_users(layout: _Layout, user_ids: np.ndarray, strict: bool):
@@ -419,7 +435,9 @@ def _read_users(layout: _Layout, user_ids: np.ndarray, strict: bool):
     ml1m = layout.users_style == "ml-1m"
     fmt = TableFormat(sep="::" if ml1m else "|", columns=("user",) + (SKIP,) * 4, header=False,
                       quoting=False, encoding="latin-1")
-    rows, _, notes = _keyed_rows(layout.users, fmt, "user", "--encoding", strict, _FIX_KNOWN)
+    rows, _, notes = _keyed_rows(layout.users, fmt, "user", "--encoding", strict, _FIX_KNOWN, optional=True)
+    if rows is None:
+        return None, notes
     attributes = {}
     for name, at in (("gender", 1 if ml1m else 2), ("age", 2 if ml1m else 1), ("occupation", 3)):
         values = [rows[user][1][at].strip() if user in rows else "" for user in user_ids]

@@ -434,11 +434,15 @@ def test_header_after_blank_lines(tmp_path: Path, tier: str):
     assert "first at line 6: expected 3 columns, found 2" in dataset.notes[0]
 
 
-def test_line_numbers_count_quoted_newlines(tmp_path: Path):
-    path = write(tmp_path, "log.csv", 'user,item,rating\n"a\nb",1,3\nc,2\n')
+def test_a_quote_never_joins_the_lines_of_a_ratings_log(tmp_path: Path, tier: str):
+    # One row per line: a quote left open ends with its line, so it cannot swallow the rows after it.
+    path = write(tmp_path, "log.csv", 'user,item,rating\n"a\nb",1,3\nc,2\nd,4,5\n')
     with pytest.raises(DataError) as caught:
         read_dataset(path, strict=True)
-    assert caught.value.line == 4
+    assert caught.value.line == 2 and "expected 3 columns, found 1" in str(caught.value)
+    dataset = read_dataset(path)
+    assert list(dataset.interactions.user_ids) == ['b"', "d"]
+    assert dataset.notes[0] == "log.csv: skipped 2 malformed rows (first at line 2: expected 3 columns, found 1)"
 
 
 def test_every_row_malformed(tmp_path: Path):
@@ -517,8 +521,9 @@ def test_non_utf8_movies(tmp_path: Path, ml_latest: Path):
           encoding="latin-1")
     dataset = read_dataset(ml_latest)
     assert movies_by_id(dataset)["11"][0] == "Caf\ufffd (1995)"
-    assert ("movies.csv: decoded 1 line with replacement characters (first at line 3: bytes that are not valid "
-            "utf-8; pass --movies-encoding latin-1, or the file's real encoding)") in dataset.notes
+    assert ("movies.csv: decoded 1 line with replacement characters (first at line 3: not utf-8 text: "
+            "b'11,Caf\\xe9 (1995),Drama'; pass --movies-encoding latin-1, or the file's real encoding)") \
+        in dataset.notes
     with pytest.raises(DataError) as caught:
         read_dataset(ml_latest, strict=True)
     assert caught.value.line == 3 and "--movies-encoding latin-1" in str(caught.value)
@@ -527,12 +532,13 @@ def test_non_utf8_movies(tmp_path: Path, ml_latest: Path):
 
 
 def test_non_utf8_ratings(tmp_path: Path):
+    # Replacement characters would merge distinct ids: the log is refused, at its first bad line.
     path = write(tmp_path, "log.csv", b"user,item\n1,a\n2,caf\xe9\n")
-    dataset = read_dataset(path)
-    assert list(dataset.interactions.item_ids) == ["a", "caf\ufffd"]
-    assert dataset.notes[0].startswith("log.csv: decoded 1 line with replacement characters (first at line 3")
-    with pytest.raises(DataError, match="--encoding latin-1"):
-        read_dataset(path, strict=True)
+    for strict in (False, True):
+        with pytest.raises(DataError) as caught:
+            read_dataset(path, strict=strict)
+        assert str(caught.value) == (f"{path}:3: not utf-8 text: b'2,caf\\xe9' "
+                                     "(pass --encoding latin-1, or the file's real encoding)")
     latin = read_dataset(path, ReadSpec(encoding="latin-1"))
     assert list(latin.interactions.item_ids) == ["a", "caf\u00e9"]
 

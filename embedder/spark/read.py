@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..formats import Check, Tally, plural, settle
+from ..formats import Check, Tally, plural, settle, shown
 from ..logs import FIX_MALFORMED
 from ..values import Dataset, Interactions
 from .session import broadcast, column, quiet_pandas
@@ -190,8 +190,8 @@ def _reason(value: str) -> str:
     if not cells[1].strip():
         return "empty item id"
     if not re.match(_NUMBER, cells[2].strip()) or not np.isfinite(float(cells[2])):
-        return f"rating {cells[2]!r} is not a number"
-    return f"timestamp {cells[3]!r} is neither epoch seconds nor an ISO-8601 date"
+        return f"rating {shown(cells[2])} is not a number"
+    return f"timestamp {shown(cells[3])} is neither epoch seconds nor an ISO-8601 date"
 
 
 def _rank_duplicates(rows):
