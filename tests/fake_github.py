@@ -13,7 +13,11 @@ It follows GitHub's REST API as documented (docs.github.com/rest/gists):
 
 Every request is recorded (method, path, headers, JSON body) so tests can
 assert the exact requests.  ``fail_next`` scripts the next answer: an HTTP
-error with headers, or ``drop=True`` to close the connection unanswered.
+error with headers, ``raw=b"..."`` to send those bytes as the body whatever
+they are (``[]``, ``null``, not JSON at all), or ``drop=True`` to close the
+connection unanswered.  ``tamper_next`` lets the request do its work, then
+passes the real answer through a function before sending it (a gist
+without a revision, another gist's id).
 """
 
 from __future__ import annotations
@@ -77,10 +81,17 @@ class FakeGitHub:
         self._thread.join(timeout=5)
 
     def fail_next(self, status: int = 500, body: dict | None = None, headers: dict | None = None, *,
-                  method: str | None = None, drop: bool = False, after: int = 0):
-        """Answer the next request (of ``method``, if given; after letting ``after`` of them through) with this failure."""
+                  method: str | None = None, drop: bool = False, after: int = 0, raw: bytes | None = None):
+        """Answer the next request (of ``method``, if given; after letting ``after`` of them through) with this failure.
+
+        ``raw`` is sent as the body byte for byte instead of ``body`` as JSON.
+        """
         self._failures.append({"status": status, "body": body or {"message": "failure"}, "headers": headers or {},
-                               "method": method, "drop": drop, "after": after})
+                               "method": method, "drop": drop, "after": after, "raw": raw, "edit": None})
+
+    def tamper_next(self, edit, *, method: str | None = None, after: int = 0):
+        """Carry out the next request (of ``method``; after ``after`` of them), but answer with ``edit(real answer)``."""
+        self._failures.append({"method": method, "after": after, "edit": edit, "drop": False})
 
     def calls(self) -> list[tuple[str, str]]:
         """``(method, path without prefix)`` of every request so far."""
@@ -100,16 +111,20 @@ class FakeGitHub:
                 failure = None
             elif failure is not None:
                 self._failures.remove(failure)
-        if failure is not None:
+        if failure is not None and failure["edit"] is None:
             if failure["drop"]:
                 handler.close_connection = True
                 return
+            if failure["raw"] is not None:
+                return self._send_bytes(handler, failure["status"], failure["raw"], failure["headers"])
             return self._send(handler, failure["status"], failure["body"], failure["headers"])
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(handler, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
         path = handler.path[len(self.prefix):] if handler.path.startswith(self.prefix) else None
         with self._lock:
             status, answer = self._route(method, path, body)
+        if failure is not None:
+            answer = failure["edit"](answer)
         self._send(handler, status, answer)
 
     def _route(self, method: str, path: str | None, body) -> tuple[int, dict]:
@@ -175,9 +190,12 @@ class FakeGitHub:
             "history": [{"version": h["version"]} for h in gist["history"]],
         }
 
+    @classmethod
+    def _send(cls, handler: BaseHTTPRequestHandler, status: int, body, headers: dict | None = None) -> None:
+        cls._send_bytes(handler, status, json.dumps(body).encode(), headers)
+
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
+    def _send_bytes(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None = None) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))

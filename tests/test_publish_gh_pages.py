@@ -231,3 +231,186 @@ def test_pages_url_from_a_cname_and_the_base_url_check():
     assert "was not checked" in check_base_url("https://a/", None, False)[0]
     with pytest.raises(PublishError):
         check_base_url("https://a.github.io/x/", "https://a.github.io/y/", False)
+
+
+# --- hostile branches and remotes --------------------------------------------------
+
+
+def all_refs(repo) -> str:
+    """Every ref and where it points (branches, tags, tracking refs): what must not move on a refusal."""
+    return git("for-each-ref", "--format=%(refname) %(objectname)", cwd=repo)
+
+
+def push_source_branch(work, name, *, remote=True, local=True):
+    """A branch ``name`` holding the project's source (README.md), not checked out."""
+    git("branch", name, "main", cwd=work)
+    if remote:
+        git("push", "-q", "origin", name, cwd=work)
+    if not local:
+        git("branch", "-D", name, cwd=work)
+
+
+@pytest.mark.parametrize("remote, local, holder", [
+    (True, True, "main on origin"),
+    (True, False, "main on origin"),
+    (False, True, "your local main branch"),
+])
+def test_a_branch_holding_source_is_refused_and_no_ref_moves(repos, capsys, remote, local, holder):
+    work, bare = repos
+    git("push", "-q", "origin", "main", cwd=work)
+    git("checkout", "-q", "-b", "feature", cwd=work)  # main is not checked out: only the source check stands
+    if not local:
+        git("branch", "-D", "main", cwd=work)
+    if not remote:
+        git("push", "-q", "origin", "--delete", "main", cwd=work)
+    refs, remote_refs = all_refs(work), all_refs(bare)
+    for extra in ((), ("--dry-run",)):
+        code, out, err = publish(work, "--branch", "main", *extra, capsys=capsys)
+        assert code == 1 and out == "" and err.count("\n") == 1, err
+        assert err.startswith(f"error: refusing to publish to main: {holder} holds files that are not a reelspace site (")
+        assert "README.md" in err and "--force" in err and err.rstrip().endswith("nothing was changed")
+        assert all_refs(work) == refs and all_refs(bare) == remote_refs
+    if remote:
+        assert git("ls-tree", "--name-only", "main", cwd=bare).splitlines() == [".gitignore", "README.md"]
+
+
+def test_force_publishes_over_a_source_branch_on_top_of_its_history(repos, capsys):
+    work, bare = repos
+    push_source_branch(work, "docs")
+    source = git("rev-parse", "docs", cwd=work)
+    before = checkout_state(work)
+    code, out, err = publish(work, "--branch", "docs", "--force", capsys=capsys)
+    assert code == 0, err
+    assert branch_tree(bare, "docs") == site_tree(work / "output")
+    assert git("rev-parse", "docs~1", cwd=bare) == source  # a new commit on top: the source stays in history
+    assert git("rev-parse", "docs", cwd=work) == git("rev-parse", "docs", cwd=bare)
+    assert checkout_state(work) == before
+    assert ("note: --force: docs on origin held files that are not a reelspace site (.gitignore, README.md); "
+            "the new commit replaces them on top of its history") in out
+    assert out.count("note: --force:") == 1  # the local branch was the same commit: said once
+
+
+def test_the_checked_out_branch_is_never_moved_even_with_force(repos, tmp_path, capsys):
+    work, bare = repos
+    git("push", "-q", "origin", "main", cwd=work)
+    refs = all_refs(work)
+    code, _, err = publish(work, "--branch", "main", "--force", capsys=capsys)
+    assert code == 1 and err.count("\n") == 1
+    assert f"main is the branch checked out in {work}" in err and "even with --force" in err
+    git("worktree", "add", "-q", "-b", "pages", str(tmp_path / "wt"), cwd=work)  # checked out elsewhere
+    refs = all_refs(work)
+    code, _, err = publish(work, "--branch", "pages", "--force", capsys=capsys)
+    assert code == 1 and f"pages is the branch checked out in {tmp_path / 'wt'}" in err
+    assert all_refs(work) == refs and git("branch", "--list", "pages", cwd=bare) == ""
+
+
+def test_a_previous_site_an_empty_branch_and_a_cname_only_branch_are_taken(repos, tmp_path, capsys):
+    work, bare = repos
+    assert publish(work)[0] == 0  # gh-pages now holds a site with its .reelspace-build marker
+    assert ".reelspace-build" in branch_tree(bare)
+    build(work / "output", "--base-url", BASE_URL, "--seed", "7")
+    code, out, err = publish(work, capsys=capsys)
+    assert code == 0 and "published " in out, err
+
+    other = tmp_path / "other"  # an empty branch, pushed from another clone
+    git("clone", "-q", str(bare), str(other), cwd=tmp_path)
+    git("checkout", "-q", "--orphan", "empty", cwd=other)
+    git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "empty", cwd=other)
+    git("push", "-q", "origin", "empty", cwd=other)
+    code, _, err = publish(work, "--branch", "empty", "--allow-url-mismatch", capsys=capsys)
+    assert code == 0, err
+    assert branch_tree(bare, "empty") == site_tree(work / "output")
+
+
+def test_a_marker_below_the_root_is_not_a_site(repos, capsys):
+    work, bare = repos
+    git("add", "-f", "output", cwd=work)  # a project that committed its built site in a folder
+    git("commit", "-q", "-m", "site in a folder", cwd=work)
+    git("branch", "pages", "main", cwd=work)
+    refs = all_refs(work)
+    code, _, err = publish(work, "--branch", "pages", "--dry-run", capsys=capsys)
+    assert code == 1 and "your local pages branch holds files that are not a reelspace site (.gitignore, README.md, output)" in err
+    assert all_refs(work) == refs
+
+
+@pytest.mark.parametrize("branch", ["a..b", "refs/heads/gh-pages", "-x", "HEAD", "x y", "x\nM 100644 inline README.md"])
+def test_a_branch_name_git_would_not_take_is_refused_before_any_change(repos, capsys, branch):
+    work, bare = repos
+    refs = all_refs(work)
+    code, _, err = publish(work, f"--branch={branch}", capsys=capsys)
+    assert code == 1 and err.count("\n") == 1 and "is not a branch name" in err
+    assert all_refs(work) == refs and all_refs(bare) == ""
+
+
+def test_an_unreachable_remote_is_one_line_naming_it_and_gits_first_error(repos, tmp_path, capsys):
+    work, bare = repos
+    missing = tmp_path / "missing.git"
+    git("remote", "set-url", "origin", str(missing), cwd=work)
+    refs = all_refs(work)
+    code, out, err = publish(work, "--allow-url-mismatch", capsys=capsys)
+    assert code == 1 and out == ""
+    assert err == (f"error: could not reach the remote origin ({missing}) "
+                   f"('{missing}' does not appear to be a git repository); nothing was published\n")
+    assert all_refs(work) == refs
+
+
+def test_an_unreachable_rewritten_remote_names_both_urls_and_hides_credentials(repos, tmp_path, capsys):
+    work, bare = repos
+    secret_url = "https://octo:s3cr3t-token@github.com/octo/movies.git"
+    missing = tmp_path / "missing.git"
+    git("remote", "set-url", "origin", secret_url, cwd=work)
+    git("config", f"url.{missing}.insteadOf", secret_url, cwd=work)
+    code, _, err = publish(work, capsys=capsys)
+    assert code == 1 and err.count("\n") == 1 and "s3cr3t" not in err
+    assert err.startswith(f"error: could not reach the remote origin (https://***@github.com/octo/movies.git, "
+                          f"which git rewrites to {missing}) ('{missing}' does not appear to be a git repository)")
+
+
+def test_dry_run_says_what_it_compared_with(repos, tmp_path, capsys):
+    work, bare = repos
+    code, out, _ = publish(work, "--dry-run", capsys=capsys)  # no gh-pages on the remote yet
+    assert code == 0
+    assert "not pushed (--dry-run); origin has no gh-pages branch yet, so a real run would push it" in out
+    code, out, _ = publish(work, "--dry-run", capsys=capsys)
+    assert code == 0 and "the local gh-pages branch already holds exactly" in out
+    assert "origin has no gh-pages branch yet" in out and "of octo/movies already holds" not in out
+
+    assert publish(work)[0] == 0
+    code, out, _ = publish(work, "--dry-run", capsys=capsys)
+    assert code == 0 and "gh-pages of octo/movies already holds exactly" in out
+    assert "compared with gh-pages on origin): nothing to commit or push (--dry-run)" in out
+
+    bare.rename(tmp_path / "moved.git")  # the remote cannot be reached now
+    code, out, err = publish(work, "--dry-run", capsys=capsys)
+    assert code == 0
+    assert "the local gh-pages branch already holds exactly" in out
+    assert "origin could not be reached, so it was not compared (--dry-run)" in out
+    assert "of octo/movies already holds" not in out  # never claims what it did not check
+    assert err.startswith("warning: could not reach the remote origin (") and err.count("\n") == 1
+    assert "the dry run compares the site with the local gh-pages branch only" in err
+
+
+@pytest.mark.parametrize("base_url, problem", [
+    ("http://octo.github.io/movies/", "must be an https:// URL"),
+    ("https://octo.github.io/movies/?x=1", "must not have a query"),
+    (5, "is not a string"),
+])
+def test_a_bad_base_url_in_build_json_is_refused_before_any_work(repos, capsys, base_url, problem):
+    import json
+
+    work, bare = repos
+    manifest = work / "output" / "build.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "base_url": base_url}))
+    refs = all_refs(work)
+    code, _, err = publish(work, capsys=capsys)
+    assert code == 1 and err.count("\n") == 1
+    assert f"build.json: its base URL {base_url!r} {problem}" in err and "rebuild with a correct --base-url" in err
+    assert all_refs(work) == refs and all_refs(bare) == ""
+
+
+def test_publish_takes_no_base_url_of_its_own(repos, capsys):
+    work, bare = repos
+    with pytest.raises(SystemExit) as exit_:
+        publish(work, "--base-url", "http://x/")
+    assert exit_.value.code == 2 and "unrecognized arguments: --base-url" in capsys.readouterr().err
+    assert all_refs(bare) == ""

@@ -318,3 +318,153 @@ def test_a_site_without_build_json_is_explained(tmp_path, capsys):
     code, _, err = publish(tmp_path / "empty", "https://api.github.com", capsys=capsys)
     assert code == 1 and "rebuild it with python build.py" in err
     assert not Path(tmp_path / "empty" / "build.json").exists()
+
+
+# --- answers that are not a gist ------------------------------------------------------
+
+NOT_A_GIST = [
+    pytest.param(b"[]", "JSON that is not an object ([])", id="array"),
+    pytest.param(b'"x"', 'JSON that is not an object ("x")', id="string"),
+    pytest.param(b"null", "JSON that is not an object (null)", id="null"),
+    pytest.param(b"42", "JSON that is not an object (42)", id="number"),
+    pytest.param(b"<html>Bad gateway</html>", "a body that is not JSON ('<html>Bad gateway</html>')", id="html"),
+    pytest.param(b"", "a body that is not JSON (an empty body)", id="empty"),
+    pytest.param(b"\xff\xfe\x00garbage", "a body that is not JSON (", id="not-text"),
+    pytest.param(b'{"id": "abc"}', "a gist whose files is not what GitHub sends (missing)", id="object-without-files"),
+    pytest.param(b'{"id": ["a"], "files": {}}', 'a gist whose id is not what GitHub sends (["a"])', id="id-array"),
+]
+
+
+@pytest.mark.parametrize("raw, expected", NOT_A_GIST)
+def test_a_create_answered_with_something_not_a_gist_is_one_line(site, github, capsys, raw, expected):
+    github.fail_next(201, raw=raw, method="POST")
+    code, out, err = publish(site, github.url, capsys=capsys)
+    assert code == 1 and out == ""
+    error = error_line(err)
+    assert error.startswith(f"error: the GitHub API at {github.url} answered POST /gists with 201 and {expected}")
+    assert error.endswith("GitHub may have created a gist all the same: look among your gists, "
+                          "and delete it or finish it with --gist ID")  # not "nothing was published": it may have been
+    assert github.calls() == [("POST", "/gists")]
+
+
+@pytest.mark.parametrize("raw", [b"[]", b'"x"', b"null", b"not json"])
+def test_an_update_reading_something_not_a_gist_changes_nothing(site, github, capsys, raw):
+    assert publish(site, github.url)[0] == 0
+    gist_id = next(iter(github.gists))
+    github.requests.clear()
+    github.fail_next(200, raw=raw, method="GET")
+    code, _, err = publish(site, github.url, "--gist", gist_id, "--description", "new", capsys=capsys)
+    assert code == 1
+    error = error_line(err)
+    assert f"answered GET /gists/{gist_id} with 200 and " in error and error.endswith("; nothing was changed")
+    assert github.calls() == [("GET", f"/gists/{gist_id}")]
+
+
+def test_a_long_or_control_character_answer_is_cut_to_one_printable_line(site, github, capsys):
+    github.fail_next(200, raw=b"<html>\x1b[2J\r\nline two\n" + b"x" * 5000 + f" {TOKEN}".encode(), method="POST")
+    code, _, err = publish(site, github.url, capsys=capsys)
+    error = error_line(err)
+    assert code == 1 and "\x1b" not in error and "\r" not in error and len(error) < 400
+    assert "a body that is not JSON ('<html> [2J line two xxx" in error and "...'" in error
+    assert TOKEN not in err
+
+
+def drop(key):
+    return lambda gist: {k: v for k, v in gist.items() if k != key}
+
+
+TAMPERED = [
+    pytest.param(drop("history"), "a gist whose history is not what GitHub sends (missing)", id="no-history"),
+    pytest.param(lambda g: {**g, "history": []}, "a gist whose history is not what GitHub sends ([])", id="empty-history"),
+    pytest.param(lambda g: {**g, "history": [{"version": "../../elsewhere"}]}, "a gist whose history is not", id="bad-revision"),
+    pytest.param(lambda g: {**g, "id": "0ther"}, "another gist (0ther) than the one asked for", id="another-gist"),
+    pytest.param(lambda g: {**g, "files": ["movies.tsv"]}, 'a gist whose files is not what GitHub sends (["movies.tsv"])', id="files-array"),
+    pytest.param(lambda g: {**g, "files": {"a.tsv": {"raw_url": 7}}}, "a gist whose files.a.tsv.raw_url is not", id="raw-url-number"),
+    pytest.param(lambda g: {**g, "files": {}, "owner": None}, "a gist with neither an owner nor a raw_url", id="no-raw-address"),
+    pytest.param(lambda g: {**g, "html_url": {"x": 1}}, 'a gist whose html_url is not what GitHub sends ({"x": 1})', id="html-url-object"),
+    pytest.param(lambda g: {**g, "owner": "octo"}, 'a gist whose owner is not what GitHub sends ("octo")', id="owner-string"),
+]
+
+
+@pytest.mark.parametrize("edit, expected", TAMPERED)
+def test_an_update_answered_with_a_broken_gist_says_the_state_and_the_next_run_finishes(site, github, capsys, edit, expected):
+    assert publish(site, github.url)[0] == 0
+    gist_id = next(iter(github.gists))
+    users = site / "projector" / "users.tsv"
+    users.write_text("0.125\t" + users.read_text().split("\t", 1)[1])
+    github.requests.clear()
+    github.tamper_next(edit, method="PATCH")  # the data update is carried out, its answer is broken
+    code, _, err = publish(site, github.url, "--gist", gist_id, capsys=capsys)
+    assert code == 1
+    error = error_line(err)
+    assert f"answered PATCH /gists/{gist_id} with 200 and {expected}" in error
+    assert error.endswith(f"gist {gist_id} may hold the new data now, but its config still points at the previous "
+                          "revision (the old share link keeps working): run the same command again to finish")
+    assert github.calls() == [("GET", f"/gists/{gist_id}"), ("PATCH", f"/gists/{gist_id}")]
+
+    github.requests.clear()
+    code, out, _ = publish(site, github.url, "--gist", gist_id, capsys=capsys)
+    assert code == 0 and "published to gist" in out
+    data_revision = github.gists[gist_id]["history"][1]["version"]
+    assert f"/raw/{data_revision}/users.tsv" in github.gists[gist_id]["files"]["projector_config.json"]
+
+
+def test_a_create_answered_with_a_gist_without_revision_sends_nothing_more(site, github, capsys):
+    github.tamper_next(lambda g: {**g, "history": [{"version": None}]}, method="POST")
+    code, _, err = publish(site, github.url, capsys=capsys)
+    error = error_line(err)
+    assert code == 1 and 'answered POST /gists with 201 and a gist whose history is not what GitHub sends ([{"version": null}])' in error
+    assert "GitHub may have created a gist all the same" in error
+    assert github.calls() == [("POST", "/gists")]
+
+
+def test_a_broken_answer_to_the_config_update_of_a_new_gist_says_how_to_finish(site, github, capsys):
+    github.tamper_next(lambda g: [], method="PATCH")
+    code, _, err = publish(site, github.url, capsys=capsys)
+    gist_id = next(iter(github.gists))
+    error = error_line(err)
+    assert code == 1 and f"answered PATCH /gists/{gist_id} with 200 and JSON that is not an object ([])" in error
+    assert error.endswith(f"whether its config was written is unknown: run the same command with --gist {gist_id} to finish")
+
+
+@pytest.mark.parametrize("status, raw, headers, expected", [
+    pytest.param(500, b'{"message": "boom", "errors": 5}', {}, "GitHub answered POST /gists with 500 boom", id="errors-not-a-list"),
+    pytest.param(502, b"[1, 2]", {}, "GitHub answered POST /gists with 502 Bad Gateway", id="array-body"),
+    pytest.param(500, b'{"message": "a\\u001b[31m\\nb"}', {}, "GitHub answered POST /gists with 500 a [31m b", id="control-characters"),
+    pytest.param(403, b'{"message": "API rate limit exceeded"}', {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9" * 30},
+                 "GitHub's API rate limit for this token is used up: try again then", id="reset-beyond-any-calendar"),
+    pytest.param(429, b"{}", {"Retry-After": "soon, or never"}, "try again in a minute", id="retry-after-not-a-number"),
+])
+def test_hostile_refusals_are_one_line(site, github, capsys, status, raw, headers, expected):
+    github.fail_next(status, raw=raw, headers=headers)
+    code, _, err = publish(site, github.url, capsys=capsys)
+    error = error_line(err)
+    assert code == 1 and expected in error and error.endswith("nothing was published")
+
+
+@pytest.mark.parametrize("gist_id", ["../../user", "abc def", "https://gist.github.com/octo/abc", ""])
+def test_a_gist_option_that_is_no_gist_id_is_refused_before_any_request(site, github, capsys, gist_id):
+    code, _, err = publish(site, github.url, "--gist", gist_id, capsys=capsys)
+    assert code == 1 and "is not a gist ID" in error_line(err)
+    assert github.requests == []
+
+
+def test_a_config_naming_files_outside_the_projector_folder_is_refused_before_any_request(site, github, capsys):
+    config = site / "projector" / "projector_config.json"
+    doc = json.loads(config.read_text())
+    doc["embeddings"][1]["metadataPath"] = "oss_data/../../build.json"
+    config.write_text(json.dumps(doc))
+    code, _, err = publish(site, github.url, capsys=capsys)
+    assert code == 1 and "names 'oss_data/../../build.json', which is not a file in projector/" in error_line(err)
+    assert github.requests == []
+
+
+def test_a_bad_base_url_in_build_json_is_refused_before_any_request(site, github, capsys):
+    manifest = site / "build.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "base_url": "javascript:alert(1)"}))
+    code, _, err = publish(site, github.url, capsys=capsys)
+    assert code == 1 and "its base URL 'javascript:alert(1)' must be an https:// URL" in error_line(err)
+    manifest.write_text("[]")
+    code, _, err = publish(site, github.url, capsys=capsys)
+    assert code == 1 and "build.json is not a JSON object" in error_line(err)
+    assert github.requests == []

@@ -11,15 +11,19 @@ the same three functions, registered in ``PUBLISHERS``:
   ``dry_run`` it stages without pushing (gh-pages: commits to the local
   branch only; gist: plans the upload and contacts nobody).
 
-A publisher reads what was built from the site's ``build.json`` and never
-touches the user's checkout.  Failures are ``PublishError``: one line that
-says what happened, what state the target is in, and what to do.
+A publisher reads what was built from the site's ``build.json`` (checked by
+``site_manifest`` before any work) and never touches the user's checkout.
+Failures are ``PublishError``: one line that says what happened, what state
+the target is in, and what to do.  Text that comes from outside (a server's
+answer, git's messages, file names on a branch) goes through ``one_line``
+first, so it can neither break that line nor flood it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -114,6 +118,63 @@ def human_size(n: int) -> str:
     from ..site import human_size as size
 
     return size(n)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    """``text`` as one printable line of at most ``limit`` characters (cut ones end in ``...``)."""
+    flat = " ".join(_CONTROL.sub(" ", str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def site_manifest(site_dir: Path) -> dict:
+    """``build.json`` of a built site, with the fields the publishers use checked (type, and the base URL)."""
+    from ..projector import base_url_problem
+    from ..sharing import MANIFEST, read_manifest
+
+    manifest = read_manifest(site_dir)
+    where = f"{Path(site_dir) / MANIFEST}"
+    rebuild = "rebuild the site with python build.py; nothing was published"
+    if not isinstance(manifest, dict):
+        raise PublishError(f"{where} is not a JSON object; {rebuild}")
+    base_url = manifest.get("base_url")
+    if base_url is not None:
+        problem = base_url_problem(base_url) if isinstance(base_url, str) else "is not a string"
+        if problem:
+            raise PublishError(f"{where}: its base URL {one_line(repr(base_url), 80)} {problem}; "
+                               f"rebuild with a correct --base-url; nothing was published")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise PublishError(f"{where}: {problem}; {rebuild}")
+    return manifest
+
+
+def _manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with the fields of ``build.json`` other than the base URL, or None."""
+    for key in ("dataset", "generator"):
+        if not isinstance(manifest.get(key, ""), str):
+            return f"{key} is not a string"
+    embeddings = manifest.get("embeddings", [])
+    if not isinstance(embeddings, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("shape"), list)
+        and len(e["shape"]) == 2 and all(isinstance(n, int) and not isinstance(n, bool) for n in e["shape"])
+        for e in embeddings
+    ):
+        return "embeddings is not a list of {name, shape: [rows, columns]}"
+    if not isinstance(manifest.get("settings", {}), dict):
+        return "settings is not an object"
+    projector = manifest.get("projector") or {}
+    if not isinstance(projector, dict):
+        return "projector is not an object"
+    folder = projector.get("folder", "projector")
+    if not isinstance(folder, str) or not folder or folder.startswith("/") or "\\" in folder or ".." in folder.split("/"):
+        return "projector.folder is not a folder inside the site"
+    for key in ("link", "self_hosted"):
+        if not isinstance(projector.get(key) or "", str):
+            return f"projector.{key} is not a string"
+    return None
 
 
 def site_files(site_dir: Path) -> list[tuple[str, Path]]:

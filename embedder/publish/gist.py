@@ -25,6 +25,10 @@ most 300 files (the API lists no more), and at most 50 MB in all (GitHub
 documents no total, but the whole upload is one JSON request, and requests of
 a few hundred MB fail).
 
+Every answer of the API is checked to be the gist asked for, with the
+fields used (``github_api.gist_problem``); when a 2xx answer is not, the
+error line says the request may have been carried out and how to finish.
+
 The token comes from an environment variable (``GITHUB_TOKEN`` by default).
 It is sent in the Authorization header and nowhere else: never printed,
 logged, written to disk, or put into the site.
@@ -40,8 +44,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from ..projector import CONFIG_NAME
-from . import PublishError, PublishResult, Secret, human_size, share_link
-from .github_api import GitHubApi, api_base_url
+from . import PublishError, PublishResult, Secret, human_size, one_line, share_link, site_manifest
+from .github_api import GIST_ID, GitHubApi, api_base_url
 
 DRY_RUN_HELP = "check and list what would be uploaded; contact nobody (no token needed)"
 
@@ -95,6 +99,9 @@ def options_from_args(args, env) -> GistOptions:
     """Options from parsed arguments; the token is read from ``env[--token-env]``."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.token_env):
         raise PublishError(f"--token-env {args.token_env!r} is not an environment variable name")
+    if args.gist is not None and not GIST_ID.fullmatch(args.gist):
+        raise PublishError(f"--gist {one_line(repr(args.gist), 80)} is not a gist ID (the letters and digits "
+                           "at the end of the gist's address, as printed by the first publish)")
     value = env.get(args.token_env, "").strip()
     return GistOptions(
         token_env=args.token_env,
@@ -108,11 +115,9 @@ def options_from_args(args, env) -> GistOptions:
 
 def publish(site_dir: Path, options: GistOptions, *, dry_run: bool = False, say=None) -> PublishResult:
     """Create or update the gist; return its page and the projector share link."""
-    from ..sharing import read_manifest
-
     say = say or (lambda line: print(line, file=sys.stderr))
     site_dir = Path(site_dir)
-    manifest = read_manifest(site_dir)
+    manifest = site_manifest(site_dir)
     upload = plan_upload(site_dir, manifest)
     description = options.description or default_description(manifest)
     notes = [f"left out (binary files cannot go through the gist API; use publish gh-pages for them): {', '.join(upload.left_out)}"] if upload.left_out else []
@@ -139,10 +144,10 @@ def plan_upload(site_dir: Path, manifest: dict) -> Upload:
     try:
         config = json.loads((base / CONFIG_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise PublishError(f"{folder}/{CONFIG_NAME} cannot be read ({error}); rebuild the site") from None
+        raise PublishError(f"{folder}/{CONFIG_NAME} cannot be read ({one_line(error)}); rebuild the site") from None
     files: dict[str, str] = {}
     entries, left_out = [], []
-    for entry in config["embeddings"]:
+    for entry in _config_entries(config, folder):
         entry = dict(entry)
         entry["tensorPath"] = _text_tensor(base, entry["tensorPath"])
         for key in ("tensorPath", "metadataPath", "bookmarksPath"):
@@ -155,6 +160,30 @@ def plan_upload(site_dir: Path, manifest: dict) -> Upload:
         entries.append(entry)
     check_limits(files, folder)
     return Upload(files, entries, tuple(left_out))
+
+
+def _config_entries(config, folder: str) -> list[dict]:
+    """The config's embeddings, each naming only files inside the projector folder."""
+    entries = config.get("embeddings") if isinstance(config, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PublishError(f"{folder}/{CONFIG_NAME} is not a projector config reelspace wrote; rebuild the site")
+    for entry in entries:
+        sprite = entry.get("sprite")
+        paths = [entry.get("tensorPath")] + [entry[key] for key in ("metadataPath", "bookmarksPath") if key in entry]
+        paths += [sprite.get("imagePath") if isinstance(sprite, dict) else sprite] if "sprite" in entry else []
+        for path in paths:
+            if not _inside(path):
+                raise PublishError(f"{folder}/{CONFIG_NAME} names {one_line(repr(path), 80)}, which is not a file "
+                                   f"in {folder}/; rebuild the site")
+    return entries
+
+
+def _inside(path) -> bool:
+    """True for a relative path that stays inside its folder (no ``..``, not absolute, no backslash)."""
+    if not isinstance(path, str) or not path or "\\" in path:
+        return False
+    pure = PurePosixPath(path)
+    return not pure.is_absolute() and ".." not in pure.parts
 
 
 def flat_name(path: str) -> str:
@@ -210,16 +239,20 @@ def default_description(manifest: dict) -> str:
 def _create(api: "GitHubApi", upload: Upload, options: GistOptions, description: str, say) -> dict:
     say(f"creating a {'public' if options.public else 'secret'} gist with {len(upload.files)} files ...")
     body = {"description": description, "public": options.public, "files": {n: {"content": t} for n, t in upload.files.items()}}
-    gist = api.call("POST", "/gists", body, state="nothing was published")
-    return _write_config(api, gist, upload, state=(
-        f"gist {gist.get('id')} was created with the data but without its config: "
-        f"run the same command with --gist {gist.get('id')} to finish"
+    gist = api.call("POST", "/gists", body, state="nothing was published", unclear=(
+        "GitHub may have created a gist all the same: look among your gists, and delete it or finish it with --gist ID"
     ))
+    gist_id = gist["id"]
+    finish = f"run the same command with --gist {gist_id} to finish"
+    return _write_config(api, gist, upload,
+                         state=f"gist {gist_id} was created with the data but without its config: {finish}",
+                         unclear=f"gist {gist_id} was created with the data, but whether its config was written is unknown: {finish}")
 
 
 def _update(api: "GitHubApi", upload: Upload, options: GistOptions, description: str, say) -> tuple[dict, bool, list[str]]:
     path = f"/gists/{quote(options.gist_id, safe='')}"
-    gist = api.call("GET", path, state="nothing was changed")
+    gist_id = options.gist_id
+    gist = api.call("GET", path, state="nothing was changed", gist_id=gist_id)
     current = gist.get("files") or {}
     notes = []
     if options.public and not gist.get("public"):
@@ -230,7 +263,10 @@ def _update(api: "GitHubApi", upload: Upload, options: GistOptions, description:
     send = {name: {"content": text} for name, text in upload.files.items() if not _same(current.get(name), text)}
     if send:
         say(f"updating {len(send)} of {len(upload.files)} files of gist {options.gist_id} ...")
-        gist = api.call("PATCH", path, {**body, "files": send}, state="nothing was changed")
+        gist = api.call("PATCH", path, {**body, "files": send}, state="nothing was changed", gist_id=gist_id, unclear=(
+            f"gist {gist_id} may hold the new data now, but its config still points at the previous revision "
+            "(the old share link keeps working): run the same command again to finish"
+        ))
         body = {}
     else:
         # The data are already there.  The config is current only if it was the
@@ -240,17 +276,22 @@ def _update(api: "GitHubApi", upload: Upload, options: GistOptions, description:
         history = [h.get("version") for h in gist.get("history") or []]
         if pinned and history[1:2] == [pinned] and _same(current.get(CONFIG_NAME), gist_config(upload, _raw_base(gist), pinned)):
             if body:
-                gist = api.call("PATCH", path, body, state="nothing was changed")
+                gist = api.call("PATCH", path, body, state="nothing was changed", gist_id=gist_id,
+                                unclear="the description may have changed; nothing else was sent")
             return gist, bool(body), notes
     config = gist_config(upload, _raw_base(gist), _revision(gist))
-    state = (f"gist {options.gist_id} has the new data but its config still points at the previous revision "
+    state = (f"gist {gist_id} has the new data but its config still points at the previous revision "
              f"(the old share link keeps working): run the same command again to finish")
-    return api.call("PATCH", path, {**body, "files": {CONFIG_NAME: {"content": config}}}, state=state), True, notes
+    unclear = (f"gist {gist_id} has the new data, but whether its config now points at it is unknown: "
+               "run the same command again to finish")
+    files = {"files": {CONFIG_NAME: {"content": config}}}
+    return api.call("PATCH", path, {**body, **files}, state=state, unclear=unclear, gist_id=gist_id), True, notes
 
 
-def _write_config(api: "GitHubApi", gist: dict, upload: Upload, state: str) -> dict:
+def _write_config(api: "GitHubApi", gist: dict, upload: Upload, state: str, unclear: str) -> dict:
     config = gist_config(upload, _raw_base(gist), _revision(gist))
-    return api.call("PATCH", f"/gists/{quote(str(gist['id']), safe='')}", {"files": {CONFIG_NAME: {"content": config}}}, state=state)
+    return api.call("PATCH", f"/gists/{quote(gist['id'], safe='')}", {"files": {CONFIG_NAME: {"content": config}}},
+                    state=state, unclear=unclear, gist_id=gist["id"])
 
 
 def _result(gist: dict, changed: bool, notes: list[str]) -> PublishResult:
