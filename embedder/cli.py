@@ -193,20 +193,25 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: nothing was replaced; the previous site is intact", file=sys.stderr)
+        from .output import interrupted_message
+
+        print(interrupted_message(), file=sys.stderr)  # what each output folder holds now, read from the disk
         return 130
 
 
 def _build(argv: list[str], env: dict) -> int:
-    from .config import config_from_args
+    from .config import config_from_args, output_targets
     from .datasets import KNOWN
+    from .output import hold_targets
     from .pipeline import build
 
     args = build_parser(KNOWN).parse_args(argv)
     # Progress bars are for people at a terminal, not for logs and pipes.
     args.quiet = args.quiet or not sys.stderr.isatty()
     config = config_from_args(args, env, KNOWN)
-    report = build(config)
+    # One build per output folder at a time: locked before training, released on any exit.
+    with hold_targets(output_targets(config.site)):
+        report = build(config)
     print(report.summary())
     return 0
 

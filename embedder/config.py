@@ -231,12 +231,14 @@ def _roles(text: str | None, flag: str, problems: list[str]) -> tuple[str, ...] 
 
 
 def _base_url(url: str | None, problems: list[str]) -> str | None:
+    """``--base-url``, checked here (before any data is read) and ending in ``/``."""
+    from .projector import base_url_problem
+
     if url is None:
         return None
-    if not url.startswith("https://"):
-        problems.append(
-            f"--base-url must be an https:// URL (projector.tensorflow.org is https and cannot load http data), got {url!r}"
-        )
+    problem = base_url_problem(url)
+    if problem:
+        problems.append(f"--base-url {url!r} {problem}")
         return None
     return url if url.endswith("/") else url + "/"
 
@@ -282,15 +284,42 @@ def _check_numbers(args, problems: list[str]) -> None:
 def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> None:
     out = site.out_dir.resolve()
     protected = [site.template_dir.resolve(), site.template_dir.resolve().parent]
-    if data.ratings is not None:
-        ratings = data.ratings.resolve()
-        protected.append(ratings if ratings.is_dir() else ratings.parent)
     for path in protected:
         if out == path or out in path.parents:
             problems.append(f"--out {site.out_dir} would replace {path}, which holds sources or data: choose another folder")
             break
+    problems.extend(_inputs_inside(site.out_dir, "--out", data, site))
+    logdir = site.tensorboard_logdir
+    if site.tensorboard and logdir is not None and not _holds(out, logdir.resolve()):  # an external logdir is replaced whole too
+        problems.extend(_inputs_inside(logdir, "--tensorboard-logdir", data, site))
     if site.posters is not None and not site.posters.is_dir():
         problems.append(f"--posters {site.posters} is not a directory")
+
+
+def _inputs_inside(folder: Path, option: str, data: DataConfig, site: SiteConfig) -> list[str]:
+    """A folder the build replaces whole must not hold an input: the first one it holds, as a problem."""
+    replaced = folder.resolve()
+    inputs = (("--ratings", data.ratings), ("--movies", data.read.movies), ("--posters", site.posters),
+              ("--projector-html", site.projector_html))
+    for flag, path in inputs:
+        if path is not None and _holds(replaced, Path(path).resolve()):
+            return [f"{option} {folder} holds {flag} {path}, which a build would delete (it replaces {option} "
+                    f"whole): choose another folder for {option}"]
+    return []
+
+
+def _holds(folder: Path, path: Path) -> bool:
+    return folder == path or folder in path.parents
+
+
+def output_targets(site: SiteConfig) -> list[tuple[Path, str]]:
+    """The folders a build replaces whole, each with the option that names it: the site, an external TensorBoard logdir."""
+    from .sharing import tensorboard_target
+
+    targets = [(site.out_dir, "--out")]
+    if tensorboard_target(site)[1] is not None:
+        targets.append((site.tensorboard_logdir, "--tensorboard-logdir"))
+    return targets
 
 
 #: Folders and files of the site a TensorBoard logdir inside it must not take.

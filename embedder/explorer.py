@@ -44,6 +44,8 @@ from .values import Interactions, Neighbours
 FOLDER = "explorer"
 PAGE = "explorer.html"
 MOVIE_PAGES = "movies"
+#: Longest movie page name (before ``.html``): well under the 255 bytes file systems allow.
+PAGE_NAME_MAX = 120
 MOVIE_SHARD = 512
 #: A user shard holds about this many rated movies (its JSON is then ~250 kB).
 USER_SHARD_RATINGS = 40_000
@@ -514,8 +516,20 @@ def script(name: str, payload) -> bytes:
 
 
 def page_name(movie_id) -> str:
-    """A safe, distinct file name for a movie id: ``[A-Za-z0-9-]`` kept, other bytes ``_xx`` (hex)."""
-    return "".join(c if _SAFE_ID.match(c) else "".join(f"_{b:02x}" for b in c.encode("utf-8")) for c in str(movie_id)) + ".html"
+    """A safe, distinct file name for a movie id: ``[A-Za-z0-9-]`` kept, other bytes ``_xx`` (hex).
+
+    File systems allow 255 bytes a name: an id whose name would be longer
+    than ``PAGE_NAME_MAX`` keeps its start and ends in ``__`` and a hash of
+    the whole id.  An escape is ``_`` and two hex digits, so other names
+    never hold two underscores in a row: the two kinds cannot collide.
+    """
+    name = "".join(c if _SAFE_ID.match(c) else "".join(f"_{b:02x}" for b in c.encode("utf-8")) for c in str(movie_id))
+    if len(name) > PAGE_NAME_MAX:
+        import hashlib
+
+        digest = hashlib.sha256(str(movie_id).encode("utf-8")).hexdigest()[:24]
+        name = f"{name[:PAGE_NAME_MAX - 26]}__{digest}"
+    return name + ".html"
 
 
 # --- shards ------------------------------------------------------------------------------------

@@ -19,13 +19,14 @@ import numpy as np
 from . import __version__
 from .bookmarks import bookmarks
 from .catalogue import catalogue_rows, movie_stats, user_rows
-from .config import BuildConfig
+from .config import BuildConfig, output_targets
+from .errors import DataError
 from .maps import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
 from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
-from .output import SiteFiles, check_target, write_site
+from .output import SiteFiles, prepare_targets, write_site
 from .sequences import SequenceReport, make_sequences
-from .sharing import sharing_files, tensorboard_target
+from .sharing import sharing_files
 from .tensorboard import validate_logdir
 from .site import EmbeddingCard, IndexContext, human_size, render_site
 from .support import Support, support
@@ -135,9 +136,7 @@ def build(
 ) -> BuildReport:
     """Run the whole pipeline and swap the new site into ``config.site.out_dir``."""
     warn = warn or (lambda message: print(message, file=sys.stderr))
-    check_target(config.site.out_dir)  # fail before training, not after
-    if tensorboard_target(config.site)[1] is not None:
-        check_target(config.site.tensorboard_logdir)  # an external TensorBoard logdir (issue 4)
+    prepare_targets(output_targets(config.site))  # the site and an external TensorBoard logdir: fail before training
     stages = _Stages(config.progress, extra=1 if len(config.models.embedders) > 1 else 0)  # + "models" (issue 6)
     try:
         engine = None
@@ -155,7 +154,7 @@ def build(
             for note in dataset.notes:
                 warn(f"note: {note}")
         with stages.stage("sentences"):
-            sequences, seq_report = (engine.sequences, engine.report) if engine else make_sequences(dataset.interactions, config.sequences)
+            sequences, seq_report = (engine.sequences, engine.report) if engine else _sentences(dataset, config)
         with stages.stage("word2vec"):
             if words is None:
                 from .movie_vectors import train_word_vectors
@@ -261,6 +260,28 @@ def build(
                           for side in [movies_side, users_side, *_extra_sides(extras)]
                           if keep.note(side.slug) is not None},
     )
+
+
+def _sentences(dataset: Dataset, config: BuildConfig) -> tuple[Sequences, SequenceReport]:
+    """``make_sequences``, refusing fewer than two sentences or words, a problem located in the ratings file."""
+    from pathlib import Path
+
+    params = config.sequences
+    try:
+        sequences, report = make_sequences(dataset.interactions, params)
+        if min(len(sequences), len(sequences.token_ids)) < 2:
+            sentences, words = ("users", "movies") if params.orientation == "users" else ("movies", "users")
+            n, m = len(sequences), len(sequences.token_ids)
+            raise DataError(
+                f"only {n} {sentences[:-1] if n == 1 else sentences} and {m} {words[:-1] if m == 1 else words} left "
+                f"after filtering: the neighbour lists, the map and the projector need at least two of each",
+                fix=f"add ratings, or lower --min-count ({params.min_count}), --min-length ({params.min_length}) "
+                    f"or --min-rating")
+        return sequences, report
+    except DataError as error:
+        if error.path is None and Path(dataset.source).exists():
+            raise DataError(error.problem, path=dataset.source, fix=error.fix) from None
+        raise
 
 
 def _sides(config: BuildConfig, words: WordVectors, sentences: SentenceVectors) -> tuple[Side, Side]:

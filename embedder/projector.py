@@ -351,12 +351,28 @@ def _json_bytes(value) -> bytes:
 
 
 def _https_base(base_url) -> str:
+    """``base_url`` ending in ``/``; ConfigError unless it is an absolute https:// URL with a host and no query."""
     base_url = str(base_url)
-    parts = urlsplit(base_url)
-    plain = not (parts.query or parts.fragment or any(c.isspace() for c in base_url))
-    if parts.scheme != "https" or not parts.netloc or not plain:
-        raise ConfigError(f"base_url must be an absolute https:// URL without query or fragment, not {base_url!r}")
+    problem = base_url_problem(base_url)
+    if problem:
+        raise ConfigError(f"--base-url {base_url!r} {problem}")
     return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def base_url_problem(base_url: str) -> str | None:
+    """Why ``base_url`` cannot be the address of a published site (None when it can)."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "https":
+        return "must be an https:// URL (projector.tensorflow.org is https and cannot load http data)"
+    try:
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a number from 1 to 65535"
+    if not parts.hostname or any(c.isspace() for c in base_url) or port == 0:
+        return "must name a host, without spaces (e.g. https://USER.github.io/REPO/)"
+    if parts.query or parts.fragment:
+        return "must not have a query (?...) or a fragment (#...): give the folder the site is served from"
+    return None
 
 
 def _folder_prefix(folder: str) -> str:

@@ -164,6 +164,16 @@ def test_page_names_are_safe_and_distinct():
         assert re.fullmatch(r"[A-Za-z0-9_-]+\.html", name)
 
 
+def test_page_names_of_very_long_ids_fit_a_file_system_and_stay_distinct(tmp_path):
+    long_ids = ["x" * 300, "x" * 299 + "y", "é" * 200, "a/" * 150]
+    names = [page_name(i) for i in long_ids]
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert len(name.encode()) <= 130 and re.fullmatch(r"[A-Za-z0-9_-]+\.html", name)
+        (tmp_path / name).write_text("ok")  # the file system takes it
+    assert "__" not in "".join(page_name(i) for i in ["a_b", "_", "__", "a__b"])
+
+
 def test_a_data_script_is_one_call_and_survives_hostile_text():
     text = "</script><script>alert(1)</script>\u2028\"'\\"
     data = script("movies/titles", text)

@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 
 from embedder.errors import BuildError
-from embedder.output import MARKER, SiteFiles, write_site
+from embedder.output import MARKER, SiteFiles, check_target, prepare_targets, write_site
 
 
 def files(**content):
@@ -76,3 +78,54 @@ def test_paths_are_checked():
             site.add(bad, "x")
     with pytest.raises(ValueError, match="two files"):
         site.add("a/b.txt", "y")
+
+
+# --- where a site may go: each refusal names the option it is about ---------------------------------------------
+
+def test_a_refusal_names_the_option_it_is_about(tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(BuildError) as refused:
+        check_target(theirs, "--tensorboard-logdir")
+    assert "--tensorboard-logdir" in str(refused.value) and "--out" not in str(refused.value)
+    with pytest.raises(BuildError, match="^--out .* exists and is not a directory .*for --out"):
+        check_target(theirs / "notes.txt")
+
+
+def test_a_folder_under_a_file_is_refused_before_anything_is_made(tmp_path):
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("1,2,3\n")
+    with pytest.raises(BuildError, match=r"--out .*ratings.csv/site is inside .*ratings.csv, which is a file"):
+        prepare_targets([(ratings / "site", "--out")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ratings.csv"]
+
+
+def test_the_current_folder_is_refused(tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    with pytest.raises(BuildError, match=r"--out \. is the current folder.*e\.g\. --out site"):
+        prepare_targets([(Path("."), "--out")])
+    with pytest.raises(BuildError, match=r"--out \.\. is above the current folder"):
+        check_target(Path(".."))
+    assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["here"]
+
+
+def test_a_symlinked_site_is_followed_and_the_link_kept(tmp_path):
+    real, link = tmp_path / "real", tmp_path / "link"
+    write_site(files(a="old"), real)
+    link.symlink_to(real)
+    write_site(files(a="new"), link)
+    assert link.is_symlink() and (link / "a").read_text() == "new" and (real / "a").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]  # no .link.old-PID, no staging
+
+
+def test_a_link_to_a_folder_it_did_not_make_is_refused_and_says_where_it_leads(tmp_path):
+    mine, link = tmp_path / "mine", tmp_path / "link"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    link.symlink_to(mine)
+    with pytest.raises(BuildError, match=r"refusing to replace .*link \(a link to .*mine\)"):
+        write_site(files(a="1"), link)
+    assert (mine / "thesis.tex").read_text() == "precious" and link.is_symlink()
