@@ -145,7 +145,7 @@ def _find_layout(path: Path) -> _Layout:
     ratings = _ratings_in(path) if path.is_dir() else path
     kind = plain_name(ratings.name)  # ratings.csv.gz is a ratings.csv
     if kind not in _RATINGS_FILES:
-        return _Layout(name=Path(kind).stem, ratings=ratings, ratings_format=TableFormat())
+        return _Layout(name=_log_name(ratings, kind), ratings=ratings, ratings_format=TableFormat())
     folder, name = ratings.parent, _dataset_name(ratings.parent)
     if kind == "ratings.csv":
         return _Layout(name, ratings, TableFormat(sep=","), movies=_sibling(folder, "movies.csv"),
@@ -184,6 +184,17 @@ def _ratings_in(folder: Path) -> Path:
 
 def _sibling(folder: Path, name: str) -> Path | None:
     return folder / name if (folder / name).is_file() else None
+
+
+def _log_name(ratings: Path, kind: str) -> str:
+    """A generic log's name: its file name's stem; "ratings" for a pipe or /dev/stdin (whose name is a number)."""
+    import stat
+
+    try:
+        regular = stat.S_ISREG(ratings.stat().st_mode)
+    except OSError:
+        regular = True
+    return Path(kind).stem if regular else "ratings"
 
 
 def _dataset_name(folder: Path) -> str:

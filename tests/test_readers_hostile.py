@@ -123,7 +123,7 @@ def test_ratings_and_movies_from_pipes(tmp_path: Path):
     dataset = read_dataset(ratings, ReadSpec(movies=str(movies)))
     assert len(dataset.interactions) == 30
     assert dict(zip(dataset.movies.ids, dataset.movies.titles))["1"] == "One (1999)"
-    assert dataset.source == str(ratings) and dataset.name == "63"
+    assert dataset.source == str(ratings) and dataset.name == "ratings"  # not the descriptor's number
 
 
 def test_compressed_ratings_from_a_pipe(tmp_path: Path):
@@ -149,6 +149,8 @@ def test_build_from_a_pipe(tmp_path: Path, capsys):
     movies = fifo(tmp_path, "62", b"item,title\n1,One\n")
     code, err = build(["--ratings", str(ratings), "--movies", str(movies), "--out", str(tmp_path / "site")], capsys)
     assert code == 0, err
+    # A pipe's name is its file descriptor's number: the site is named "ratings" instead.
+    assert "<title>ratings · reelspace</title>" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
 
 
 # --- stray quotes ------------------------------------------------------------------
