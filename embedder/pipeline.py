@@ -154,7 +154,7 @@ def build(
             for note in dataset.notes:
                 warn(f"note: {note}")
         with stages.stage("sentences"):
-            sequences, seq_report = (engine.sequences, engine.report) if engine else _sentences(dataset, config)
+            sequences, seq_report = _sentences(dataset, config, engine)
         with stages.stage("word2vec"):
             if words is None:
                 from .movie_vectors import train_word_vectors
@@ -262,13 +262,16 @@ def build(
     )
 
 
-def _sentences(dataset: Dataset, config: BuildConfig) -> tuple[Sequences, SequenceReport]:
-    """``make_sequences``, refusing fewer than two sentences or words, a problem located in the ratings file."""
+def _sentences(dataset: Dataset, config: BuildConfig, engine=None) -> tuple[Sequences, SequenceReport]:
+    """The sentences (made here, or by the Spark engine), refusing fewer than two sentences or words.
+
+    A problem is located in the ratings file it comes from.
+    """
     from pathlib import Path
 
     params = config.sequences
     try:
-        sequences, report = make_sequences(dataset.interactions, params)
+        sequences, report = (engine.sequences, engine.report) if engine else make_sequences(dataset.interactions, params)
         if min(len(sequences), len(sequences.token_ids)) < 2:
             sentences, words = ("users", "movies") if params.orientation == "users" else ("movies", "users")
             n, m = len(sequences), len(sequences.token_ids)
