@@ -55,3 +55,10 @@ def with_rare_movies(dataset, n: int = 12, seed: int = 0):
         links={kind: np.concatenate([values, np.array([""] * n, dtype=object)]) for kind, values in movies.links.items()},
     )
     return replace(dataset, interactions=interactions, movies=catalogue)
+
+
+def error_line(err: str) -> str:
+    """The one ``error:`` line of a failed run's stderr (notes may come before it; a traceback never)."""
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    return errors[0]

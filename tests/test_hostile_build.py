@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embedder.cli import main
+from tests.helpers import error_line
 
 FAST = ["--epochs", "1", "-q", "--layouts", "pca"]
 
@@ -13,13 +14,6 @@ def run(argv, capsys):
     code = main(argv, env={})
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def error_line(err: str) -> str:
-    """The one ``error:`` line of a failed run (notes may come before it; a traceback never)."""
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in err, err
-    return errors[0]
 
 
 def write(path, text):

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedder import logs
 from embedder.errors import ConfigError, DataError
 from embedder.readers import ReadSpec, read_dataset
 
@@ -376,18 +375,6 @@ MALFORMED = ("userId,movieId,rating,timestamp\n"
              "2,,3,100\n"                # line 6: empty item
              "2,4,3,yesterday\n"         # line 7: timestamp
              "2,5,3,100\n")
-
-
-@pytest.fixture(params=["arrow", "csv"])
-def tier(request, monkeypatch) -> str:
-    """Run a test once with bad rows located by pyarrow, once by the csv-module pass; both must agree."""
-    if request.param == "arrow":
-        def refuse(*args):
-            raise AssertionError("pyarrow should have located every bad row")
-        monkeypatch.setattr(logs, "_read_log_slowly", refuse)
-    else:
-        monkeypatch.setattr(logs, "_read_log_located", lambda *args: None)
-    return request.param
 
 
 def test_malformed_rows_skipped_with_note(tmp_path: Path, tier: str):

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedder import logs
 from embedder.cli import main
 from embedder.errors import DataError
 from embedder.readers import ReadSpec, read_dataset
+from tests.helpers import error_line
 
 FAST = ["--epochs", "1", "-q", "--layouts", "pca"]
 
@@ -47,24 +47,6 @@ def build(argv: list[str], capsys) -> tuple[int, str]:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return code, err
-
-
-def error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-@pytest.fixture(params=["arrow", "csv"])
-def tier(request, monkeypatch) -> str:
-    """Run a test once with bad rows located by pyarrow, once by the csv-module pass; both must agree."""
-    if request.param == "arrow":
-        def refuse(*args):
-            raise AssertionError("pyarrow should have located every bad row")
-        monkeypatch.setattr(logs, "_read_log_slowly", refuse)
-    else:
-        monkeypatch.setattr(logs, "_read_log_located", lambda *args: None)
-    return request.param
 
 
 # --- ISO dates outside pandas' nanosecond range ---------------------------------

@@ -1,0 +1,19 @@
+"""Fixtures shared by several test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedder import logs
+
+
+@pytest.fixture(params=["arrow", "csv"])
+def tier(request, monkeypatch) -> str:
+    """Run a test once with bad rows located by pyarrow, once by the csv-module pass; both must agree."""
+    if request.param == "arrow":
+        def refuse(*args):
+            raise AssertionError("pyarrow should have located every bad row")
+        monkeypatch.setattr(logs, "_read_log_slowly", refuse)
+    else:
+        monkeypatch.setattr(logs, "_read_log_located", lambda *args: None)
+    return request.param
