@@ -7,11 +7,16 @@ import numpy as np
 from .values import Dataset, Interactions
 
 
-def catalogue_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
-    """Row of each id in ``dataset.movies`` (-1 where absent)."""
+def positions(vocabulary: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of each of ``ids`` in ``vocabulary`` (-1 where absent); ids compare as the strings they are."""
     import pandas as pd
 
-    return pd.Index(np.asarray(dataset.movies.ids, dtype=object)).get_indexer(np.asarray(ids, dtype=object))
+    return pd.Index(np.asarray(vocabulary, dtype=object)).get_indexer(np.asarray(ids, dtype=object))
+
+
+def catalogue_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
+    """Row of each id in ``dataset.movies`` (-1 where absent)."""
+    return positions(dataset.movies.ids, ids)
 
 
 def movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
@@ -26,17 +31,14 @@ def movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
 
 def user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
     """Row of each user id in ``dataset.interactions.user_ids`` (-1 where absent)."""
-    import pandas as pd
-
-    return pd.Index(np.asarray(dataset.interactions.user_ids, dtype=object)).get_indexer(np.asarray(ids, dtype=object))
+    return positions(dataset.interactions.user_ids, ids)
 
 
 def rated_matrix(interactions: Interactions, movie_ids: np.ndarray):
     """A binary sparse (log users x embedding movies) matrix: who rated which movie on the map."""
-    import pandas as pd
     from scipy.sparse import csr_matrix
 
-    column = pd.Index(np.asarray(movie_ids, dtype=object)).get_indexer(np.asarray(interactions.item_ids, dtype=object))
+    column = positions(movie_ids, interactions.item_ids)
     cols = column[interactions.item]
     keep = cols >= 0
     matrix = csr_matrix(
@@ -46,3 +48,12 @@ def rated_matrix(interactions: Interactions, movie_ids: np.ndarray):
     matrix.sum_duplicates()
     matrix.data[:] = 1
     return matrix
+
+
+def rated_by(rated, interactions: Interactions, user_ids: np.ndarray):
+    """The rows of ``rated`` (log users x movies) for ``user_ids``, in their order; a user absent from the log rated nothing."""
+    log_rows = positions(interactions.user_ids, user_ids)
+    by_user = rated[np.maximum(log_rows, 0)]
+    if (log_rows < 0).any():
+        by_user = by_user.multiply((log_rows >= 0)[:, None].astype(np.int32)).tocsr()
+    return by_user

@@ -34,10 +34,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .catalogue import rated_matrix
+from .catalogue import rated_by, rated_matrix
 from .genres import NO_GENRE, OTHER, PALETTE, facet_colour, genre_facets, movie_colours
 from .layouts import LABELS, Layouts
-from .maps import region_colours
+from .maps import centre, region_colours
 from .neighbours import normalise
 from .values import Interactions, Neighbours
 
@@ -368,12 +368,7 @@ SCORING = "cosine of the user's vector and each movie's vector; movies they rate
 
 def user_lists(data: ExplorerInput, rated_log) -> UserLists:
     """Rated movies, top recommendations and "because you rated" hints of every user on the map."""
-    import pandas as pd
-
-    log_rows = pd.Index(np.asarray(data.interactions.user_ids, dtype=object)).get_indexer(np.asarray(data.user_ids, dtype=object))
-    rated = rated_log[np.maximum(log_rows, 0)]
-    if (log_rows < 0).any():  # users of the embedding missing from the log rated nothing we know of
-        rated = rated.multiply((log_rows >= 0)[:, None].astype(np.int32)).tocsr()
+    rated = rated_by(rated_log, data.interactions, data.user_ids)
     rated.sort_indices()
     if data.recommend is not None:
         items, scores = data.recommend(rated)
@@ -437,9 +432,9 @@ def region_centres(coords: np.ndarray, labels: np.ndarray, count: int, bounds: l
     x0, y0, side = bounds
     centres = []
     for r in range(count):
-        members = coords[labels == r]
-        x, y = np.median(members, axis=0) if len(members) else (x0 + side / 2, y0 + side / 2)
-        centres.append([round((float(x) - x0) / side, 5), round((float(y) - y0) / side, 5)])
+        members = labels == r
+        x, y = centre(coords, members) if members.any() else (x0 + side / 2, y0 + side / 2)
+        centres.append([round((x - x0) / side, 5), round((y - y0) / side, 5)])
     return centres
 
 

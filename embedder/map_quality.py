@@ -23,6 +23,7 @@ import numpy as np
 
 from .metrics import genre_jaccard, genre_matrix
 from .neighbours import nearest_in
+from .values import Neighbours
 
 K = 10
 #: Anchors of the genre figure: movies rated at least this often (QUALITY.md's protocol).
@@ -64,11 +65,14 @@ class MapQuality:
 
 def map_quality(vectors: np.ndarray, coords: np.ndarray, rows: np.ndarray, *, layout: str = "tsne",
                 genres=None, counts: np.ndarray | None = None, seed: int = 0, threads: int = 1,
-                seconds: float | None = None) -> MapQuality:
+                seconds: float | None = None, neighbours: Neighbours | None = None) -> MapQuality:
     """The figures of the map ``coords`` of ``vectors``, over the points ``rows``.
 
     ``genres`` (a genre tuple per row) and ``counts`` (ratings per row) make
     the genre figure, for movies; without them only preservation is measured.
+    ``neighbours`` are every row's nearest vectors among ``rows`` when the
+    caller has them already (the build's neighbour lists); with at least
+    ``K`` of them a row, no search is made again.
     """
     rows = np.asarray(rows)
     k = min(K, len(rows) - 1)
@@ -76,7 +80,10 @@ def map_quality(vectors: np.ndarray, coords: np.ndarray, rows: np.ndarray, *, la
         return MapQuality(layout, len(rows), 0, float("nan"), seconds=seconds)
     rng = np.random.default_rng(seed)
     sample = rows if len(rows) <= SAMPLE else np.sort(rng.choice(rows, SAMPLE, replace=False))
-    vector_lists = nearest_in(vectors, sample, rows, k, threads=threads, seed=seed).indices.astype(np.int64)
+    if neighbours is not None and neighbours.indices.shape[1] >= k:
+        vector_lists = np.asarray(neighbours.indices[sample, :k], dtype=np.int64)
+    else:
+        vector_lists = nearest_in(vectors, sample, rows, k, threads=threads, seed=seed).indices.astype(np.int64)
     map_lists = _map_neighbours(coords, rows, sample, k)
     preservation = float(np.mean([len(np.intersect1d(a[a >= 0], b)) / k for a, b in zip(vector_lists, map_lists)]))
     if genres is None or counts is None:

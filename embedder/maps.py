@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalogue import catalogue_rows, movie_stats, rated_matrix, user_rows
+from .catalogue import catalogue_rows, movie_stats, rated_by, rated_matrix
 from .genres import GREY, OTHER, facet_colour, genre_facets, movie_colours
 from .layouts import LABELS, Layouts, MapPoints, compute_layouts
 from .map_quality import MapQuality, map_quality
 from .regions import Catalogue, Regions, movie_regions, user_regions
 from .support import Support
-from .values import Dataset
+from .values import Dataset, Neighbours
 
 #: The picture and the region names are made from the first of these layouts that was computed.
 DEFAULT_ORDER = ("tsne", "umap", "pca")
@@ -51,12 +51,15 @@ class Maps:
 
 def make_maps(movie_vectors: np.ndarray, user_vectors: np.ndarray, support: Support, catalogue: Catalogue, rated, *,
               names: tuple[str, ...] | None = None, seed: int = 0, threads: int = 1, progress: bool = False,
-              title: str = "", picture: bool = True) -> Maps:
+              title: str = "", picture: bool = True, neighbours: dict[str, Neighbours] | None = None) -> Maps:
     """Lay out both sides, name the default map's regions, measure it and draw it.
 
     ``catalogue`` is aligned with the movie rows, ``rated`` is the (users x
     movies) sparse matrix of who rated what, aligned with both embeddings.
+    ``neighbours`` (by side) are the build's neighbour lists among the
+    supported points, which the quality figures then reuse.
     """
+    neighbours = neighbours or {}
     layouts = compute_layouts(
         MapPoints(movie_vectors, support.movies, support.movie_counts),
         MapPoints(user_vectors, support.users, None),
@@ -70,9 +73,10 @@ def make_maps(movie_vectors: np.ndarray, user_vectors: np.ndarray, support: Supp
     quality = {
         "movies": map_quality(movie_vectors, movie_map.coords, np.flatnonzero(support.movies), layout=default,
                               genres=catalogue.genres, counts=catalogue.counts, seed=seed, threads=threads,
-                              seconds=layouts.seconds.get(f"{default} movies")),
+                              seconds=layouts.seconds.get(f"{default} movies"), neighbours=neighbours.get("movies")),
         "users": map_quality(user_vectors, user_map.coords, np.flatnonzero(support.users), layout=default,
-                             seed=seed, threads=threads, seconds=layouts.seconds.get(f"{default} users")),
+                             seed=seed, threads=threads, seconds=layouts.seconds.get(f"{default} users"),
+                             neighbours=neighbours.get("users")),
     }
     image = None
     if picture:
@@ -93,11 +97,7 @@ def map_inputs(dataset: Dataset, movie_ids: np.ndarray, user_ids: np.ndarray):
     catalogue = Catalogue(genres=tuple(dataset.movies.genres[r] for r in rows), years=np.asarray(dataset.movies.years)[rows],
                           counts=counts[rows], titles=np.asarray(dataset.movies.titles)[rows])
     rated = rated_matrix(dataset.interactions, movie_ids)
-    log_rows = user_rows(dataset, user_ids)
-    by_user = rated[np.maximum(log_rows, 0)]
-    if (log_rows < 0).any():
-        by_user = by_user.multiply((log_rows >= 0)[:, None].astype(np.int32)).tocsr()
-    return catalogue, rated, by_user
+    return catalogue, rated, rated_by(rated, dataset.interactions, user_ids)
 
 
 def movie_picture(coords: np.ndarray, shown: np.ndarray, catalogue: Catalogue, regions: Regions, *, title: str,

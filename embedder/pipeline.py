@@ -178,7 +178,8 @@ def build(
             catalogue, rated, by_user = map_inputs(dataset, movies_side.ids, users_side.ids)
             maps = make_maps(movies_side.vectors, users_side.vectors, trusted, catalogue, by_user,
                              names=config.site.layouts, seed=config.word2vec.seed, threads=config.word2vec.workers,
-                             progress=config.progress, title=f"{dataset.name} as embeddings")
+                             progress=config.progress, title=f"{dataset.name} as embeddings",
+                             neighbours={"movies": neighbours, "users": user_neighbours})
             if config.deterministic:  # byte-identical rebuilds: no wall-clock time on the pages
                 maps = replace(maps, quality={side: replace(q, seconds=None) for side, q in maps.quality.items()})
             map_layouts = maps.layouts
@@ -308,13 +309,18 @@ class ProjectorRows:
     #: Why each side's rows were cut, by side: "the 3,650 rated at least 5 times", "the 50 most-rated (--max-points)".
     why: dict = field(default_factory=dict)
 
+    @staticmethod
+    def side_of(slug: str) -> str:
+        """The side of the tensor ``slug`` (``movies``, ``users_softmax`` ...): its prefix says which."""
+        return "movies" if slug.split("_")[0] == "movies" else "users"
+
     def note(self, slug: str) -> str | None:
         """What the projector files of the tensor ``slug`` hold, when they hold fewer rows than the embedding."""
-        return self.why.get("movies" if slug.split("_")[0] == "movies" else "users")
+        return self.why.get(self.side_of(slug))
 
     def rows(self, slug: str) -> np.ndarray | None:
-        """The kept rows of the tensor ``slug`` (``movies``, ``users_softmax`` ...): its prefix says which side."""
-        return self.movies if slug.split("_")[0] == "movies" else self.users
+        """The kept rows of the tensor ``slug``."""
+        return self.movies if self.side_of(slug) == "movies" else self.users
 
     def side(self, side: Side) -> Side:
         rows = self.rows(side.slug)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .catalogue import positions
 from .values import Sequences
 
 #: Ratings a movie (or user) needs before its vector is trusted (see the module docstring).
@@ -105,13 +106,10 @@ def support(sequences: Sequences, movie_ids: np.ndarray, user_ids: np.ndarray, *
 
 def _counts(ids: np.ndarray, counts: np.ndarray):
     """A function from ids to their counts (0 for unknown ids)."""
-    import pandas as pd
-
-    index = pd.Index(np.asarray(ids, dtype=object))
     counts = np.asarray(counts, dtype=np.int64)
 
     def lookup(wanted: np.ndarray) -> np.ndarray:
-        rows = index.get_indexer(np.asarray(wanted, dtype=object))
+        rows = positions(ids, wanted)
         return np.where(rows >= 0, counts[np.maximum(rows, 0)], 0)
 
     return lookup

@@ -35,3 +35,25 @@ def test_only_the_given_rows_count_and_anchors_need_ten_ratings():
     assert q.points == 60 and q.anchors == 30
     assert q.genre_map == q.genre_vectors == 1.0  # every movie has the same genre
     assert q.describe().startswith("PCA of 60 points: genre Jaccard@10 1.000 on the map") and "1.2 s" in q.describe()
+
+
+def test_given_neighbour_lists_give_the_same_figures_without_a_search(monkeypatch):
+    from embedder import map_quality as module
+    from embedder.neighbours import nearest
+
+    rng = np.random.default_rng(3)
+    vectors, coords = rng.normal(size=(120, 6)), rng.normal(size=(120, 2))
+    rows = np.arange(0, 120, 2)
+    supported = np.zeros(120, dtype=bool)
+    supported[rows] = True
+    genres = tuple(("A",) if v[0] > 0 else ("B",) for v in vectors)
+    counts = np.full(120, 20)
+    searched = module.map_quality(vectors, coords, rows, genres=genres, counts=counts)
+    lists = nearest(vectors, 12, candidates=supported, method="exact")
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("searched again although the lists were given")
+
+    monkeypatch.setattr(module, "nearest_in", no_search)
+    given = module.map_quality(vectors, coords, rows, genres=genres, counts=counts, neighbours=lists)
+    assert given == searched
