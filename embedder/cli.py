@@ -9,6 +9,7 @@ import sys
 from . import __version__
 from .errors import ReelspaceError
 from .movie_vectors import Word2VecParams
+from .order import CHOICES as LOG_ORDERS
 from .sequences import SequenceParams
 from .support import DEFAULT_MIN_RATINGS
 
@@ -83,12 +84,17 @@ def build_parser(known_datasets) -> argparse.ArgumentParser:
     g.add_argument("--no-movies-header", dest="movies_header", action="store_false", help="--movies has no header line")
     g.add_argument("--movies-encoding", metavar="ENC", help="text encoding of --movies (e.g. latin-1)")
     g.add_argument("--strict", action="store_true", help="make skipped rows (malformed, duplicates, bad bytes) an error")
+    g.add_argument("--log-order", choices=LOG_ORDERS, default="auto",
+                   help="the order of each user's ratings: auto (default) is time when timestamps order them, else none; "
+                        "file: the file's rows are in the order users rated; none: an unordered log (no recency; "
+                        "sentences reshuffled; evaluation holds out a random rating)")
 
     g = p.add_argument_group("sentences")
     g.add_argument("--orientation", choices=("users", "movies"), default=seq.orientation,
                    help="users: a sentence per user, words are movies (default); movies: a sentence per movie, words are its users")
-    g.add_argument("--order", choices=("time", "shuffle"), default="shuffle" if w2v.shuffle else "time",
-                   help="words in time order (default) or reshuffled every epoch")
+    g.add_argument("--order", choices=("auto", "time", "shuffle"), default="auto",
+                   help="words in the log's order (time, or the file's with --log-order file) or reshuffled every "
+                        "epoch; auto (default): the log's order, reshuffled when the log has none")
     g.add_argument("--min-rating", type=float, default=seq.min_rating, metavar="R", help="drop ratings below R (default: keep all)")
     g.add_argument("--min-count", type=int, default=seq.min_count, metavar="N", help=f"drop words seen fewer than N times (default {seq.min_count})")
     g.add_argument("--min-length", type=int, default=seq.min_length, metavar="N", help=f"drop sentences shorter than N words (default {seq.min_length})")

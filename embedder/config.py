@@ -105,6 +105,8 @@ class BuildConfig:
     # Issue 5: how recommendations are scored (embedder.recommend) and whether the build runs the evaluation.
     scoring: ScoringParams = ScoringParams()
     evaluate: bool = False
+    # --log-order: auto, time, file or none (embedder.order).
+    log_order: str = "auto"
     # --engine spark: read, sentences, Word2Vec and user vectors on Apache Spark (embedder.spark).
     engine: str = "local"
     spark: SparkParams | None = None
@@ -116,6 +118,18 @@ class BuildConfig:
 
             return spark_settings(self.word2vec, self.spark.word2vec_partitions if self.spark else 1)
         return self.word2vec.settings()
+
+
+def for_log(config: BuildConfig, order) -> BuildConfig:
+    """The config with its "auto" settings made concrete for a log that is (or is not) ordered.
+
+    ``order`` is the ``embedder.order.LogOrder`` the dataset was arranged in:
+    Word2Vec's sentences are reshuffled on unordered logs (where it can), and
+    the recommendations drop recency (``ScoringParams.for_log``).
+    """
+    ordered = order is None or order.ordered
+    return replace(config, word2vec=config.word2vec.for_log(ordered, can_shuffle=config.engine != "spark"),
+                   scoring=config.scoring.for_log(ordered))
 
 
 def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
@@ -136,7 +150,7 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         ns_exponent=args.ns_exponent,
         sample=args.sample,
         alpha=args.alpha,
-        shuffle=args.order == "shuffle",
+        shuffle={"auto": None, "time": False, "shuffle": True}[args.order],
         seed=args.seed,
         workers=1 if args.deterministic else args.workers,
         corpus_file=bool(getattr(args, "corpus_file", False)),
@@ -178,6 +192,7 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
         models=models,
         scoring=scoring,
         evaluate=bool(getattr(args, "evaluate", False)),
+        log_order=getattr(args, "log_order", "auto"),
         engine=engine,
         spark=spark,
     )

@@ -1,9 +1,11 @@
 """Leave-last-out evaluation: the split, the protocol, and the runner behind ``build.py evaluate``.
 
-The protocol (../shared/QUALITY.md §2):
+The protocol:
 
 * users with at least ``MIN_RATINGS`` ratings; each user's ratings sorted by
-  (timestamp, file row);
+  (timestamp, file row) -- in the log as ``embedder.order`` arranged it, so
+  on an unordered log the rows are in a seeded random order and "last" is a
+  random rating (random leave-one-out);
 * **test** split: every user's last-rated movie is held out, the rest is
   training data; **val** split: the test movie is removed as well and the
   second-to-last movie is the target.  Defaults and baseline settings are
@@ -297,17 +299,22 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
     -------
     model_card.Report
     """
+    from .config import for_log
     from .model_card import Report
+    from .order import ordered_dataset
     from .recommend import ScoringParams
     from .scorers import BaselineChoices, baseline_methods, tune_baselines
 
-    scoring = scoring or ScoringParams()
+    dataset = ordered_dataset(dataset, getattr(config, "log_order", "auto"), seed=config.word2vec.seed)
+    order = dataset.order
+    config = for_log(config, order)
+    scoring = (scoring or ScoringParams()).for_log(order.ordered)
     started = time.perf_counter()
-    say("splitting")
+    say(f"splitting: {order.protocol()}")
     val = make_task(dataset, leave_last_out(dataset.interactions, "val"))
     task = val if options.split == "val" else make_task(dataset, leave_last_out(dataset.interactions, "test"))
-    choices = tune_baselines(val, say=say) if options.baselines else BaselineChoices(None, None, None, None, None,
-                                                                                      note="baselines not run (--no-baselines)")
+    choices = (tune_baselines(val, recency=order.ordered, say=say) if options.baselines else
+               BaselineChoices(None, None, None, None, None, note="baselines not run (--no-baselines)"))
     similar: dict = {}
     rows = [_row(task, method, similar) for method in baseline_methods(task, choices, say=say)]
     seeds = [config.word2vec.seed + i for i in range(max(1, options.repeats))]
@@ -320,7 +327,8 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
     return Report(
         dataset={"name": dataset.name, "ratings": len(dataset.interactions),
                  "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
-        split={"name": task.split.name, "users": task.n_users, "catalogue": task.n_items, "anchors": len(task.anchors),
+        split={"name": task.split.name, "protocol": order.protocol(), "order": order.describe(), "ordered": order.ordered,
+               "users": task.n_users, "catalogue": task.n_items, "anchors": len(task.anchors),
                "unseen_targets": int((task.targets < 0).sum()), "min_ratings": MIN_RATINGS,
                "min_anchor_ratings": MIN_ANCHOR_RATINGS},
         random_jaccard=random_jaccard(task),
@@ -346,9 +354,17 @@ def _embedder_methods(task: Task, config, scoring, seed: int) -> list:
     with Timer() as timer:
         words = train_word_vectors(sequences, replace(config.word2vec, seed=seed, workers=1))
     vectors = {m: sentence_vectors(sequences, words, m, alpha=config.sif_alpha).vectors for m in METHODS}
-    if config.sequences.orientation == "users":
+    if config.sequences.orientation != "users":
+        return users_as_words_methods(task, sequences, words, vectors, timer.seconds)
+    if scoring.method != "ease":
         return item2vec_methods(task, sequences, words, vectors, scoring, timer.seconds)
-    return users_as_words_methods(task, sequences, words, vectors, timer.seconds)
+    # EASE recommends (unordered logs): Word2Vec's io scoring is measured beside it, as it would score.
+    from .recommend import ScoringParams
+    from .scorers import ease_method
+
+    io = ScoringParams().for_log(False)
+    methods = item2vec_methods(task, sequences, words, vectors, replace(io, method="io"), timer.seconds, default=False)
+    return methods + [ease_method(task, sequences, scoring, config.site.min_support, seed=seed)]
 
 
 def _row(task: Task, method, similar: dict):
@@ -392,7 +408,8 @@ def _comparisons(rows: list) -> list[dict]:
     from .metrics import paired_bootstrap
 
     default = next((r for r in rows if r.default), None)
-    references = [r for r in rows if r.method.startswith("EASE")] or [r for r in rows if r.method == "popularity"]
+    references = ([r for r in rows if r.family == "baseline" and r.method.startswith("EASE")]
+                  or [r for r in rows if r.method == "popularity"])
     out = []
     for ref in references if default is not None else []:
         diff, low, high = paired_bootstrap(default.hits, ref.hits)

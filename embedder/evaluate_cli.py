@@ -1,5 +1,5 @@
-"""``build.py evaluate``: the build's data and model options, plus what to report; and the options
-the build itself gains from issue 5 (recommendation scoring, ``--evaluate``).
+"""``build.py evaluate``: the build's data and model options, plus what to report; and the build's
+recommendation-scoring options and ``--evaluate``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import sys
 from .recommend import SCORINGS, ScoringParams
 
 DESCRIPTION = """\
-Measure the build's embeddings on held-out data (leave-last-out).
+Measure the build's embeddings on held-out data.
 
-Each user's last-rated movie (by time; users with >= 5 ratings) is held out;
+Each user's last-rated movie (by time; users with >= 5 ratings) is held out
+-- or, on a log without a usable order, a random one (seeded by --seed);
 the model is trained on the rest with the same settings the build uses (one
 worker thread, so --seed makes it deterministic) and every method ranks all
 movies, rated ones excluded.  Reported per method: HR@10, NDCG@10, catalogue
@@ -37,18 +38,21 @@ _NOT_FOR_EVALUATE = ("site", "embedders", "model card")
 
 
 def add_build_options(parser: argparse.ArgumentParser) -> None:
-    """The build's issue-5 options: how recommendations are scored, and ``--evaluate``."""
+    """The build's options for how recommendations are scored, and ``--evaluate``."""
     d = ScoringParams()
     g = parser.add_argument_group("recommendations (embedder.recommend)")
     g.add_argument("--rec-scoring", choices=SCORINGS, default=d.method,
-                   help=f"io: user context . Word2Vec output vectors (syn1neg) + popularity prior; cosine: against the "
-                        f"input vectors (default {d.method})")
+                   help="io: user context . Word2Vec output vectors (syn1neg) + popularity prior; cosine: against the "
+                        "input vectors; ease: EASE over the supported movies; auto (default): io on ordered logs, "
+                        "ease on unordered ones")
     g.add_argument("--rec-decay", type=float, default=d.decay, metavar="G",
                    help=f"recency: the user context weighs their k-th most recent movie G^k (default {d.decay:g}; 1 = plain mean)")
     g.add_argument("--rec-last-k", type=int, default=d.last_k, metavar="K",
                    help=f"use only the last K rated movies (default {d.last_k}: all)")
     g.add_argument("--rec-prior", type=float, default=d.prior, metavar="W",
                    help=f"weight of log(rating count) added to io scores (default {d.prior:g})")
+    g.add_argument("--rec-lambda", type=float, default=d.lam, metavar="L",
+                   help="EASE's regularisation (ease scoring; default: chosen on one held-out rating per user)")
     g = parser.add_argument_group("model card")
     g.add_argument("--evaluate", action="store_true",
                    help="also run the evaluation (as `build.py evaluate`) and put its table in the index page's model card")
@@ -62,6 +66,7 @@ def scoring_from_args(args) -> ScoringParams:
         decay=getattr(args, "rec_decay", d.decay),
         last_k=getattr(args, "rec_last_k", d.last_k),
         prior=getattr(args, "rec_prior", d.prior),
+        lam=getattr(args, "rec_lambda", d.lam),
     )
 
 

@@ -88,10 +88,12 @@ class ExplorerInput:
     links: dict = field(default_factory=dict)
     citation: str = ""
     version: str = ""
-    # The site's recommender: ``rated`` (users x movies, sparse) -> (items, scores);
+    # The site's recommender: ``rated`` (users x movies, sparse) -> (items, scores, because or None);
     # None falls back to cosine of the user and movie vectors.
     recommend: Callable | None = None
     scoring: str = ""
+    # Whether users' ratings have an order (embedder.order): a capped history is then their latest, else a random part.
+    ordered: bool = True
     # Each user's nearest users (cosine of the user vectors), shown as "similar taste"; None leaves it out.
     user_neighbours: Neighbours | None = None
     # Support (embedder.support): which movies and users were rated at least ``min_support`` times; None: all.
@@ -189,6 +191,7 @@ def site_explorer(config, dataset, movies, users, neighbours: Neighbours, layout
         regions={} if maps is None else {side: maps.regions(side) for side in ("movies", "users") if maps.regions(side)},
         default_layout=None if maps is None else maps.default,
         rated=rated,
+        ordered=getattr(dataset.order, "ordered", True),
     )
     return explorer_files(data, config.site.template_dir, movie_pages=config.site.movie_pages)
 
@@ -271,6 +274,7 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
             "k": int(data.neighbours.indices.shape[1]),
             "corated_k": CORATED_K,
             "corated_history": CORATED_HISTORY if capped else None,
+            "history_ordered": bool(data.ordered),
             "pages": MOVIE_PAGES + "/" if movie_pages else None,
             "rare": int(rare_movies.sum()),
         },
@@ -370,11 +374,13 @@ def user_lists(data: ExplorerInput, rated_log) -> UserLists:
     """Rated movies, top recommendations and "because you rated" hints of every user on the map."""
     rated = rated_by(rated_log, data.interactions, data.user_ids)
     rated.sort_indices()
+    hints = None
     if data.recommend is not None:
-        items, scores = data.recommend(rated)
+        items, scores, hints = data.recommend(rated)
     else:
         items, scores = recommendations(data.user_vectors, data.movie_vectors, rated, RECOMMENDATIONS_K)
-    hints = because(items, rated, data.movie_vectors)
+    if hints is None:
+        hints = because(items, rated, data.movie_vectors)
     lists = np.split(rated.indices.astype(np.int64), rated.indptr[1:-1])
     return UserLists(rated=lists, rated_total=np.diff(rated.indptr), items=items, scores=scores, because=hints)
 

@@ -65,6 +65,20 @@ def best_match(items: np.ndarray, rated, unit: np.ndarray) -> np.ndarray:
                                      np.ascontiguousarray(unit, dtype=np.float32))
 
 
+def best_weight(items: np.ndarray, rated, weights: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """For each (user, item) of ``items``, the user's rated row whose weight towards the item is largest.
+
+    ``weights`` is square over the rows ``position`` maps to (``position[row]``
+    is -1 for a row it does not cover); the weight of rated row ``j`` towards
+    item ``r`` is ``weights[position[j], position[r]]``.  Ties go to the lower
+    rated row; -1 where the item is -1 or uncovered, or no rated row is covered.
+    """
+    indptr, indices = _sorted_csr(rated)
+    return _compiled()["best_weight"](np.ascontiguousarray(items, dtype=np.int64), indptr, indices,
+                                      np.ascontiguousarray(weights, dtype=np.float32),
+                                      np.ascontiguousarray(position, dtype=np.int64))
+
+
 def _sorted_csr(matrix) -> tuple[np.ndarray, np.ndarray]:
     matrix = matrix.tocsr()
     if not matrix.has_sorted_indices or not matrix.data.all():
@@ -177,4 +191,28 @@ def _compiled() -> dict:
                 out[u, s] = pick
         return out
 
-    return {"top_k": top_k, "co_rated": co_rated, "best_match": best_match}
+    @njit(cache=True, parallel=True)
+    def best_weight(items, indptr, indices, weights, position):
+        users, k = items.shape
+        out = np.full((users, k), -1, dtype=np.int64)
+        for u in prange(users):
+            for s in range(k):
+                r = items[u, s]
+                if r < 0 or position[r] < 0:
+                    continue
+                c = position[r]
+                best = -np.inf
+                pick = -1
+                for p in range(indptr[u], indptr[u + 1]):
+                    j = indices[p]
+                    a = position[j]
+                    if a < 0:
+                        continue
+                    w = weights[a, c]
+                    if pick < 0 or w > best:
+                        best = w
+                        pick = j
+                out[u, s] = pick
+        return out
+
+    return {"top_k": top_k, "co_rated": co_rated, "best_match": best_match, "best_weight": best_weight}

@@ -16,7 +16,7 @@ import numpy as np
 #: What every row of the JSON holds (the tests check that each is present).
 FIELDS = {
     "method": "name of the method (and its settings)",
-    "family": "baseline or item2vec",
+    "family": "baseline, item2vec or recommender (the build's own recommender when it is not Word2Vec's)",
     "default": "true for the scoring the build uses for recommendations",
     "settings": "the method's settings",
     "hr": "HR@10: share of users whose held-out movie is in their top 10",
@@ -95,8 +95,8 @@ class Report:
         """The figures as a text table with a header and footnotes."""
         d, s = self.dataset, self.split
         lines = [
-            f"reelspace evaluate: {d['name']} ({d['ratings']:,} ratings), {s['name']} split: the "
-            f"{'last' if s['name'] == 'test' else 'second-to-last'} rated movie of each of {s['users']:,} users held out "
+            f"reelspace evaluate: {d['name']} ({d['ratings']:,} ratings), {s['name']} split "
+            f"({s.get('protocol', 'leave-last-out by time')}): {_held_out(s)} of each of {s['users']:,} users held out "
             f"(users with >= {s['min_ratings']} ratings); full ranking over {s['catalogue']:,} movies, rated ones excluded",
             f"seeds {', '.join(map(str, self.seeds))}; ± is the standard error over users"
             + (" (and over seeds after /)" if len(self.seeds) > 1 else ""),
@@ -126,7 +126,7 @@ class Report:
         """What the index page's model card shows."""
         s = self.split
         return {
-            "split": (f"{s['name']} split: the {'last' if s['name'] == 'test' else 'second-to-last'} rated movie of each of "
+            "split": (f"{s['name']} split ({s.get('protocol', 'leave-last-out by time')}): {_held_out(s)} of each of "
                       f"{s['users']:,} users (with >= {s['min_ratings']} ratings) held out; full ranking over "
                       f"{s['catalogue']:,} movies, rated ones excluded; {s['unseen_targets']:,} held-out movies never occur "
                       f"in training"),
@@ -153,9 +153,18 @@ class Report:
         tuned = self.tuned
         if tuned.get("note"):
             return tuned["note"]
-        return (f"chosen on the val split by NDCG@10: EASE λ={tuned['ease']['lambda']:g}; EASE · recent "
-                f"λ={tuned['ease_recent']['lambda']:g}, decay {tuned['ease_recent']['decay']:g}; item-kNN "
-                f"{tuned['item_knn']['neighbours'] or 'all'} neighbours, shrink {tuned['item_knn']['shrink']:g}")
+        recent = tuned["ease_recent"]
+        return (f"chosen on the val split by NDCG@10: EASE λ={tuned['ease']['lambda']:g}; "
+                + (f"EASE · recent λ={recent['lambda']:g}, decay {recent['decay']:g}; " if recent["lambda"] is not None
+                   else "no EASE · recent (the log has no order); ")
+                + f"item-kNN {tuned['item_knn']['neighbours'] or 'all'} neighbours, shrink {tuned['item_knn']['shrink']:g}")
+
+
+def _held_out(split: dict) -> str:
+    """Which rating of each user a split holds out, in words."""
+    if split.get("ordered", True):
+        return "the last rated movie" if split["name"] == "test" else "the second-to-last rated movie"
+    return "a random rated movie" if split["name"] == "test" else "a second random rated movie"
 
 
 def _plain(value):
@@ -185,39 +194,51 @@ def _opt(value: float | None, digits: int) -> str:
 MODEL_CARD_FILE = "data/model_card.json"
 
 
-def training_settings(config) -> dict:
-    """The settings a build trains and scores with, as plain values."""
+def training_settings(config, recommender=None) -> dict:
+    """The settings a build trains and scores with, as plain values (the fitted recommender's when given)."""
     from dataclasses import asdict
 
     return {
         "sequences": asdict(config.sequences),
         "word2vec": config.word2vec_settings(),
         "user_vectors": {"method": config.sentence_method, "sif_alpha": config.sif_alpha},
-        "recommendations": config.scoring.settings(),
+        "recommendations": config.scoring.settings() if recommender is None else recommender.settings,
     }
 
 
-def card_context(config, dataset, report: Report | None, *, map_figures: dict | None = None) -> dict:
-    """The index page's "Model card": data, settings, the map (``embedder.maps.index_fields``), and (after ``--evaluate``) the figures."""
+def card_context(config, dataset, report: Report | None, *, map_figures: dict | None = None, recommender=None) -> dict:
+    """The index page's "Model card": data, order, settings, the map (``embedder.maps.index_fields``), the
+    recommender and why, and (after ``--evaluate``) the figures."""
+    order = getattr(dataset, "order", None)
+    sentences = "time-ordered sentences" if order is None or order.kind == "time" else (
+        "sentences in the file's order" if order.kind == "file" else
+        "sentences reshuffled every epoch (the log has no order)" if config.word2vec.shuffle else
+        "sentences in one random order (the log has no order)")
     return {
         "data": f"{dataset.name}: {len(dataset.interactions):,} ratings by {len(dataset.interactions.user_ids):,} users "
                 f"of {len(dataset.movies):,} movies",
-        "map": "Word2Vec input vectors (cosine neighbours), time-ordered sentences",
+        "order": None if order is None else f"{order.describe()}; evaluation protocol: {order.protocol()}",
+        "map": f"Word2Vec input vectors (cosine neighbours), {sentences}",
         "support": None if map_figures is None else map_figures["support"],
         "layout": None if map_figures is None else map_figures["quality"],
-        "recommendations": config.scoring.describe(),
+        "recommendations": config.scoring.describe() if recommender is None else recommender.describe,
+        "recommendations_why": None if recommender is None else recommender.why,
         "evaluation": None if report is None else report.card(),
         "command": "python build.py evaluate",
         "file": MODEL_CARD_FILE,
     }
 
 
-def card_json(config, dataset, report: Report | None, *, map_card: dict | None = None) -> bytes:
-    """``data/model_card.json``: the settings and the map (``embedder.maps.card_fields``) always, the evaluation when there is one."""
+def card_json(config, dataset, report: Report | None, *, map_card: dict | None = None, recommender=None) -> bytes:
+    """``data/model_card.json``: the settings, order and map (``embedder.maps.card_fields``) always, the
+    evaluation when there is one."""
+    order = getattr(dataset, "order", None)
     doc = {
         "dataset": {"name": dataset.name, "ratings": len(dataset.interactions),
                     "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
-        "settings": training_settings(config),
+        "order": None if order is None else order.as_dict(),
+        "settings": training_settings(config, recommender),
+        "recommender": None if recommender is None else {"describe": recommender.describe, "why": recommender.why},
         "map": map_card,
         "evaluation": None if report is None else report.to_dict(),
     }

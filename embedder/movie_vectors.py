@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -43,13 +43,28 @@ class Word2VecParams:
     ns_exponent: float = 1.0
     sample: float = 0.0
     alpha: float = 0.025
-    shuffle: bool = False
+    #: Reshuffle every sentence every epoch; None (auto): only when the log has no order (``for_log``).
+    shuffle: bool | None = None
     seed: int = 0
     workers: int = 2
     #: Feed gensim a temporary corpus file (``corpus_file`` mode) instead of
     #: in-memory sentences.  Same model; how it scales with --workers differs
     #: (README "Scale").  Not a model setting, so not in ``settings()``.
     corpus_file: bool = False
+
+    def for_log(self, ordered: bool, *, can_shuffle: bool = True) -> "Word2VecParams":
+        """The settings for a log that is (or is not) ordered: ``shuffle`` None becomes a choice.
+
+        An unordered log is a set of movies per user, so its sentences are
+        reshuffled every epoch (the item2vec "set" view; on shuffled
+        ml-latest-small it ranked the held-out movie higher than one fixed
+        random order, ``benchmarks/bench_unordered.py``).  A corpus file or
+        Spark's Word2Vec cannot reshuffle (``can_shuffle``): they keep the one
+        random order the log was arranged in.
+        """
+        if self.shuffle is not None:
+            return self
+        return replace(self, shuffle=not ordered and can_shuffle and not self.corpus_file)
 
     def settings(self) -> dict:
         """The settings as a plain dict (for the site and the summary)."""

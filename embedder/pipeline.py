@@ -19,11 +19,12 @@ import numpy as np
 from . import __version__
 from .bookmarks import bookmarks
 from .catalogue import catalogue_rows, movie_stats, user_rows
-from .config import BuildConfig, output_targets
+from .config import BuildConfig, for_log, output_targets
 from .errors import DataError
 from .maps import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
 from .model_card import MODEL_CARD_FILE, card_context, card_json
 from .neighbours import nearest
+from .order import ordered_dataset
 from .output import SiteFiles, prepare_targets, write_site
 from .sequences import SequenceReport, make_sequences
 from .sharing import sharing_files
@@ -74,6 +75,8 @@ class BuildReport:
     projector_points: dict[str, str] = field(default_factory=dict)
     # The support rule and what the default map keeps (embedder.maps.summary_lines).
     map_lines: tuple[str, ...] = ()
+    # Whether each user's ratings have an order (embedder.order.LogOrder.describe).
+    order: str = ""
 
     def summary(self) -> str:
         """A few lines for the terminal: counts, timings, where the site is and how to open it."""
@@ -82,6 +85,8 @@ class BuildReport:
             f"reelspace: built {self.dataset} into {self.out_dir}/ in {total:.1f} s ({human_size(self.site_bytes)})",
             f"  {self.ratings:,} ratings, {self.users:,} users, {self.movies:,} movies",
         ]
+        if self.order:
+            lines.append(f"  the log is {self.order}")
         lines += [f"  {name}: {n:,} x {d}" + (f" (projector: {self.projector_points[name]})"
                                              if name in self.projector_points else "")
                   for name, (n, d) in self.shapes.items()]
@@ -153,6 +158,9 @@ def build(
                 dataset = load_dataset(config.data, progress=config.progress, warn=warn)
             for note in dataset.notes:
                 warn(f"note: {note}")
+            # Whether each user's rows have an order (time, the file's, none): sentences, recency and evaluation follow it.
+            dataset = ordered_dataset(dataset, config.log_order, seed=config.word2vec.seed)
+            config = for_log(config, dataset.order)
         with stages.stage("sentences"):
             sequences, seq_report = _sentences(dataset, config, engine)
         with stages.stage("word2vec"):
@@ -203,9 +211,12 @@ def build(
         with stages.stage("explorer"):
             from .explorer import site_explorer
 
+            recommender = _recommender(config, sequences, words, trusted)
             files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, map_layouts,
                                        user_neighbours=user_neighbours, support=trusted, maps=maps, rated=rated,
-                                       **_explorer_recommender(config, sequences, words)))
+                                       **({} if recommender is None else {
+                                           "recommend": recommender.lists,
+                                           "scoring": recommender.describe + "; movies they rated are left out"})))
         # Sharing (issue 4): TensorBoard logdir, self-hosted projector page and build.json for `publish`.
         sharing = sharing_files(config, dataset.name, projector, PROJECTOR_FOLDER)
         files.update(sharing.site)
@@ -220,7 +231,8 @@ def build(
                     max_epochs=config.models.max_epochs, retrain=config.models.retrain, progress=config.progress))
         with stages.stage("site"):
             files.add(NEIGHBOURS_FILE, _neighbours_json(dataset, movies_side, neighbours, trusted))
-            files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation, map_card=card_fields(maps, trusted)))
+            files.add(MODEL_CARD_FILE, card_json(config, dataset, evaluation, map_card=card_fields(maps, trusted),
+                                                 recommender=recommender))
             map_figures = index_fields(maps, trusted, picture=PICTURE_FILE if maps.picture else None,
                                        base_url=config.site.base_url)
             context = _index_context(config, dataset, sequences, seq_report, movies_side, users_side, neighbours, files, keep)
@@ -229,7 +241,8 @@ def build(
                 context = replace(context, **_extra_index_fields(context, dataset, movies_side, extras, files, stages.timings,
                                                                  config.deterministic, keep))
             context = replace(context, **sharing.index_fields())
-            context = replace(context, model_card=card_context(config, dataset, evaluation, map_figures=map_figures))
+            context = replace(context, model_card=card_context(config, dataset, evaluation, map_figures=map_figures,
+                                                               recommender=recommender))
             files.update(render_site(context, config.site.template_dir))
         with stages.stage("write"):
             from .validate import validate_projector
@@ -257,6 +270,7 @@ def build(
         ),
         models=tuple(_model_line(model) for model in extras),
         map_lines=tuple(summary_lines(maps, trusted)),
+        order=dataset.order.describe() if dataset.order is not None else "",
         projector_points={side.name: keep.note(side.slug)
                           for side in [movies_side, users_side, *_extra_sides(extras)]
                           if keep.note(side.slug) is not None},
@@ -439,21 +453,19 @@ def _kept(values: list, rows: np.ndarray | None) -> list:
     return values if rows is None else [values[i] for i in rows]
 
 
-def _explorer_recommender(config: BuildConfig, sequences: Sequences, words: WordVectors) -> dict:
-    """The explorer's recommender: the measured default scoring (README "Quality").
+def _recommender(config: BuildConfig, sequences: Sequences, words: WordVectors, trusted: Support):
+    """The explorer's recommender: the scorer the log's order calls for (``embedder.recommender``).
 
     It needs the users orientation (sentences are users, words are movies);
-    with ``--orientation movies`` the explorer keeps cosine of the vectors.
+    with ``--orientation movies`` (None) the explorer keeps cosine of the vectors.
     """
-    if config.sequences.orientation != "users" or words.output_vectors is None:
-        return {}
-    from .recommend import recommend
+    if config.sequences.orientation != "users":
+        return None
+    if config.scoring.method != "ease" and words.output_vectors is None:
+        return None
+    from .recommender import site_recommender
 
-    def scorer(rated):
-        picks = recommend(sequences, words, k=10, params=config.scoring, exclude=rated)
-        return picks.items, picks.scores
-
-    return {"recommend": scorer, "scoring": config.scoring.describe() + "; movies they rated are left out"}
+    return site_recommender(config.scoring, sequences, words, trusted.movies, seed=config.word2vec.seed)
 
 
 def _neighbours_json(dataset: Dataset, movies: Side, neighbours: Neighbours, trusted: Support | None = None) -> bytes:
@@ -530,7 +542,9 @@ def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceRe
     cards = [_embedding_card(side, files, keep) for side in (movies, users)]
     by_users = config.sequences.orientation == "users"
     method = {"sif": "SIF", "usif": "uSIF", "mean": "the plain mean"}[config.sentence_method]
-    settings = [("orientation", config.sequences.orientation), ("word order", "shuffled every epoch" if config.word2vec.shuffle else "time")]
+    log_order = {"time": "time", "file": "the file's rows"}.get(getattr(dataset.order, "kind", "time"), "one random order")
+    settings = [("orientation", config.sequences.orientation),
+                ("word order", "shuffled every epoch" if config.word2vec.shuffle else log_order)]
     settings += [(key, str(value)) for key, value in config.word2vec_settings().items() if key not in ("workers", "shuffle")]
     settings += [
         ("min rating", "keep all" if config.sequences.min_rating is None else str(config.sequences.min_rating)),
@@ -552,6 +566,7 @@ def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceRe
             "users": len(dataset.interactions.user_ids),
             "movies": len(dataset.movies),
             "period": _period(dataset),
+            "order": dataset.order.describe() if dataset.order is not None else None,
             "notes": list(dataset.notes),
             "citation": "MovieLens data: F. Maxwell Harper and Joseph A. Konstan, 2015, ACM TiiS." if dataset.name.startswith("ml-") else "",
         },

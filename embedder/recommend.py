@@ -20,20 +20,25 @@ are ``j_1 .. j_n``:
     the design the map started from.  It ignores popularity and measures
     poorly (README "Quality").
 
+On an unordered log (``embedder.order``) neither has recency to work with,
+and ``ease`` -- EASE over the supported movies (``embedder.ease``) -- ranks
+best there; ``auto``, the default, means ``io`` on ordered logs and ``ease``
+on unordered ones (``ScoringParams.for_log``).
+
 ``recommend`` is what the site calls at build time; ``context_vectors`` and
 ``score_words`` are the building blocks ``evaluate`` measures.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from .metrics import rows_per_block, top_k
 from .values import Sequences, WordVectors
 
-SCORINGS = ("io", "cosine")
+SCORINGS = ("auto", "io", "cosine", "ease")
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ class ScoringParams:
 
     method
         ``"io"``: context vector . output vectors (``syn1neg``) + prior;
-        ``"cosine"``: cosine of the context vector and the input vectors.
+        ``"cosine"``: cosine of the context vector and the input vectors;
+        ``"ease"``: EASE over the supported movies (``embedder.ease``);
+        ``"auto"``: ``io`` on ordered logs, ``ease`` on unordered ones.
     decay
         The context is a weighted mean of the user's rated movies, the most
         recent weighing 1, the one before ``decay``, then ``decay**2``...;
@@ -54,19 +61,39 @@ class ScoringParams:
         Weight of ``log(rating count)`` added to ``io`` scores;
         ``ns_exponent`` would restore exactly the popularity that negative
         sampling took out of the dot products.
+    lam
+        EASE's lambda (``ease`` only); None chooses it on held-out ratings.
     """
 
-    method: str = "io"
+    method: str = "auto"
     decay: float = 0.6
     last_k: int = 0
     prior: float = 0.6
+    lam: float | None = None
 
     def settings(self) -> dict:
         """The settings as a plain dict (for the site and the report)."""
-        return asdict(self)
+        if self.method == "ease":
+            return {"method": "ease", "lambda": self.lam}
+        out = asdict(self)
+        del out["lam"]
+        return out
+
+    def for_log(self, ordered: bool) -> "ScoringParams":
+        """The concrete scoring for a log that is (or is not) ordered.
+
+        ``auto`` becomes ``io`` or ``ease``; on an unordered log recency means
+        nothing, so every movie counts alike (``decay`` 1, ``last_k`` 0).
+        """
+        method = self.method if self.method != "auto" else ("io" if ordered else "ease")
+        if ordered:
+            return replace(self, method=method)
+        return replace(self, method=method, decay=1.0, last_k=0)
 
     def describe(self) -> str:
         """One line for people: what the scorer does."""
+        if self.method == "ease":
+            return "EASE item-item weights over the supported movies" + (f" (λ={self.lam:g})" if self.lam else "")
         if self.method == "cosine":
             what = "cosine between the user's context vector and each movie's input vector"
         else:
@@ -139,9 +166,9 @@ def score_cosine(user_vectors: np.ndarray, words: WordVectors) -> np.ndarray:
 
 
 def score_words(contexts: np.ndarray, words: WordVectors, counts: np.ndarray, params: ScoringParams) -> np.ndarray:
-    """Scores of every word (movie) for each context row, by ``params.method``."""
-    if params.method not in SCORINGS:
-        raise ValueError(f"unknown scoring {params.method!r}; choose from {', '.join(SCORINGS)}")
+    """Scores of every word (movie) for each context row, by ``params.method`` (``auto``: ``io``)."""
+    if params.method not in ("auto", "io", "cosine"):
+        raise ValueError(f"scoring {params.method!r} does not score word vectors; choose io or cosine")
     if params.method == "cosine":
         return score_cosine(contexts, words)
     return score_io(contexts, words, counts, params.prior)
@@ -180,7 +207,7 @@ def recommend(sequences: Sequences, words: WordVectors, k: int = 10, *, params: 
         ``items[r]`` are indices into ``movie_ids`` (= ``sequences.token_ids``)
         for user ``user_ids[r]``, best first.
     """
-    params = params or ScoringParams()
+    params = (params or ScoringParams()).for_log(True) if (params is None or params.method == "auto") else params
     rows = np.arange(len(sequences)) if users is None else np.asarray(users)
     contexts = context_vectors(sequences, words, params.last_k, params.decay)
     counts = sequences.token_counts()
@@ -214,6 +241,8 @@ def scoring_problems(params: ScoringParams) -> list[str]:
         problems.append(f"--rec-last-k must be 0 (all) or more, got {params.last_k}")
     if params.prior < 0:
         problems.append(f"--rec-prior must be 0 or more, got {params.prior}")
+    if params.lam is not None and params.lam <= 0:
+        problems.append(f"--rec-lambda must be more than 0, got {params.lam:g}")
     return problems
 
 

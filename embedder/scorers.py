@@ -83,13 +83,16 @@ def _ndcg(task: Task, scores) -> float:
     return measure(task, rank_users(task, scores)).ndcg
 
 
-def tune_baselines(task: Task, *, say=lambda message: None) -> BaselineChoices:
-    """Choose EASE's lambda, EASE-recent's (lambda, decay) and item-kNN's settings on ``task`` (val)."""
+def tune_baselines(task: Task, *, recency: bool = True, say=lambda message: None) -> BaselineChoices:
+    """Choose EASE's lambda, EASE-recent's (lambda, decay) and item-kNN's settings on ``task`` (val).
+
+    ``recency`` False (an unordered log, where "recent" means nothing) skips EASE-recent.
+    """
     if task.n_items > baselines.EASE_MAX_ITEMS:
         return BaselineChoices(None, None, None, None, None,
                                note=f"EASE and item-kNN skipped: {task.n_items:,} movies need dense item x item matrices")
     G = baselines.gram(task.X)
-    queries = {decay: recency_queries(task, decay) for decay in RECENT_DECAYS}
+    queries = {decay: recency_queries(task, decay) for decay in RECENT_DECAYS} if recency else {}
     full, recent = {}, {}
     lambdas, tried = list(EASE_LAMBDAS), []
     for _ in range(3):  # the grid, then up to two steps past an edge that won
@@ -101,7 +104,7 @@ def tune_baselines(task: Task, *, say=lambda message: None) -> BaselineChoices:
                 recent[lam, decay] = _ndcg(task, lambda rows: baselines.scores_from(Q[rows], B))
             B = None  # free it before the next inverse
             tried.append(lam)
-        winners = {_best(full), _best(recent)[0]}
+        winners = {_best(full), *([_best(recent)[0]] if recent else [])}
         lambdas = sorted({lam * 3 if lam == max(tried) else lam / 3 for lam in winners if lam in (min(tried), max(tried))})
         lambdas = [lam for lam in lambdas if lam >= 1 and lam not in tried]
         if not lambdas:
@@ -114,7 +117,7 @@ def tune_baselines(task: Task, *, say=lambda message: None) -> BaselineChoices:
             Sk = baselines.keep_top_neighbours(S, n)
             knn[n, shrink] = _ndcg(task, lambda rows: baselines.scores_from(task.X[rows], Sk))
     ease_lambda = _best(full)
-    recent_lambda, recent_decay = _best(recent)
+    recent_lambda, recent_decay = _best(recent) if recent else (None, None)
     knn_neighbours, knn_shrink = _best(knn)
     return BaselineChoices(ease_lambda, recent_lambda, recent_decay, knn_neighbours, knn_shrink)
 
@@ -144,7 +147,7 @@ def baseline_methods(task: Task, choices: BaselineChoices, *, say=lambda message
                           train_seconds=seconds, model="item-knn",
                           settings={"neighbours": choices.knn_neighbours, "shrink": choices.knn_shrink}))
     weights = {}
-    for lam in dict.fromkeys((choices.ease_lambda, choices.recent_lambda)):
+    for lam in dict.fromkeys(lam for lam in (choices.ease_lambda, choices.recent_lambda) if lam is not None):
         say(f"EASE lambda={lam:g}")
         start = time.perf_counter()
         weights[lam] = (baselines.ease(G, lam), time.perf_counter() - start)
@@ -153,6 +156,8 @@ def baseline_methods(task: Task, choices: BaselineChoices, *, say=lambda message
                           lambda rows: baselines.scores_from(task.X[rows], B), similarity=lambda items: B[items],
                           train_seconds=seconds, model=f"ease-{choices.ease_lambda:g}",
                           settings={"lambda": choices.ease_lambda}))
+    if choices.recent_lambda is None:
+        return methods
     Br, seconds = weights[choices.recent_lambda]
     Q = recency_queries(task, choices.recent_decay)
     methods.append(Method(f"EASE · recent (λ={choices.recent_lambda:g}, decay {choices.recent_decay:g})", "baseline",
@@ -241,8 +246,12 @@ def item_similarity(cat: _Catalogue, vectors: np.ndarray):
 
 
 def item2vec_methods(task: Task, sequences: Sequences, words: WordVectors, user_vectors: dict, scoring: ScoringParams,
-                     seconds: float, label: str = "item2vec") -> list[Method]:
-    """Rows of a Word2Vec model whose words are movies: cosine user vectors, then io scorings."""
+                     seconds: float, label: str = "item2vec", *, default: bool = True) -> list[Method]:
+    """Rows of a Word2Vec model whose words are movies: cosine user vectors, then io scorings.
+
+    ``scoring``'s row is the build's default unless ``default`` is False
+    (another recommender is the default, and ``scoring`` is what Word2Vec would use).
+    """
     cat = _Catalogue(task, words.ids, sequences.sentence_ids)
     similarity = item_similarity(cat, words.vectors)
     unit_items = _unit(words.vectors)
@@ -254,6 +263,7 @@ def item2vec_methods(task: Task, sequences: Sequences, words: WordVectors, user_
                               similarity=similarity, train_seconds=seconds, model=label,
                               settings={"user_vectors": method, "scoring": "cosine"}))
     for name, params, is_default in io_variants(scoring):
+        is_default = is_default and default
         methods.append(io_method(task, sequences, words, params, f"{label} · {name}" + (" (default)" if is_default else ""),
                                  cat=cat, similarity=similarity, seconds=seconds, default=is_default, model=label))
     return methods
@@ -269,6 +279,39 @@ def io_method(task: Task, sequences: Sequences, words: WordVectors, params: Scor
     return Method(name, "item2vec", lambda rows: cat.spread(score_words(cat.users(contexts, rows), words, counts, params)),
                   similarity=similarity, train_seconds=seconds, default=default, model=model,
                   settings={"scoring": params.settings()})
+
+
+def ease_method(task: Task, sequences: Sequences, params: ScoringParams, min_support: int, *, seed: int = 0,
+                default: bool = True) -> Method:
+    """The unordered logs' recommender (``embedder.ease``) as a table row: trained as the build trains it.
+
+    The training sentences give the matrix and the supported movies (rated
+    at least ``min_support`` times in them); lambda is chosen on a held-out
+    rating of the *training* data, so the split's targets are never seen.
+    """
+    from .ease import fit_ease
+    from .recommender import history_matrix
+
+    history = history_matrix(sequences)
+    start = time.perf_counter()
+    model = fit_ease(history, sequences.token_counts() >= min_support, lam=params.lam, seed=seed)
+    seconds = time.perf_counter() - start
+    cat = _Catalogue(task, sequences.token_ids, sequences.sentence_ids)
+    cols = cat.cols[model.columns]
+    users = cat.user_rows
+
+    def scores(rows):  # the user's training movies (supported ones) times the weights
+        picked = users[rows]
+        out = np.full((len(rows), task.n_items), -np.inf, dtype=np.float32)
+        X = history[np.maximum(picked, 0)][:, model.columns]
+        part = np.asarray(X @ model.weights, dtype=np.float32)
+        part[picked < 0] = -np.inf
+        out[:, cols] = part
+        return out
+
+    return Method(f"EASE · supported movies, λ={model.lam:g} from the training data" + (" (default)" if default else ""),
+                  "recommender", scores, train_seconds=seconds, default=default,
+                  model="ease-supported", settings=model.settings())
 
 
 def users_as_words_methods(task: Task, sequences: Sequences, words: WordVectors, movie_vectors: dict,

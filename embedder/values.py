@@ -83,6 +83,8 @@ class Dataset:
     ``movies`` covers every item in ``interactions`` (items missing from the
     movies file get a placeholder title).  ``notes`` are the counted warnings
     produced while reading (skipped rows, duplicates, ...), one line each.
+    ``order`` is the ``embedder.order.LogOrder`` the rows were arranged in
+    (None until ``order.arrange`` has decided whether the log is ordered).
     """
 
     name: str
@@ -91,6 +93,7 @@ class Dataset:
     movies: Movies
     users: Users | None = None
     notes: tuple[str, ...] = ()
+    order: object | None = None
 
 
 @dataclass(frozen=True)

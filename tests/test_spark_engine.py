@@ -167,6 +167,21 @@ def test_timestamp_ties_keep_the_file_order(spark, tmp_path):
     assert_same_sequences(seq, make_sequences(read_dataset(folder).interactions, SequenceParams())[0])
 
 
+def test_an_unordered_log_gets_a_seeded_random_order_and_file_order_is_kept_when_asked(spark, planted):
+    dataset, _, _ = planted
+    log = log_frame(spark, dataset)
+    by_file = group_sentences(log, SequenceParams(), "file").sequences
+    shuffled = group_sentences(log, SequenceParams(), "none", seed=3).sequences
+    again = group_sentences(log, SequenceParams(), "none", seed=3).sequences
+    assert np.array_equal(shuffled.tokens, again.tokens)  # seeded
+    assert not np.array_equal(shuffled.tokens, by_file.tokens)
+    words = lambda seq, s: sorted(seq.token_ids[seq.tokens[seq.indptr[s]:seq.indptr[s + 1]]].tolist())
+    assert all(words(shuffled, s) == words(by_file, s) for s in range(len(by_file)))  # the same sets
+    inter = dataset.interactions
+    first = np.flatnonzero(inter.user == 0)  # the file order of user 0's rows
+    assert by_file.token_ids[by_file.tokens[:by_file.indptr[1]]].tolist() == inter.item_ids[inter.item[first]].tolist()
+
+
 # --- user vectors -------------------------------------------------------------------------------
 
 

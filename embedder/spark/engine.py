@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import ConfigError
+from ..order import arrange, detect_order
 from ..sequences import SequenceReport
 from ..values import Dataset, SentenceVectors, Sequences, WordVectors
 from .read import check_dataset, csv_layout, log_frame, read_ratings
@@ -47,8 +48,10 @@ def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = p
             log = (log_frame(spark, source) if isinstance(source, Dataset)
                    else read_ratings(spark, source, strict=config.data.strict, name=config.data.dataset))
             cached.append(log.frame)
+            order = detect_order(log.dataset.interactions, config.log_order, seed=config.word2vec.seed,
+                                 source=log.dataset.source)
         with _timed(timings, "sentences"):
-            corpus = group_sentences(log, config.sequences)
+            corpus = group_sentences(log, config.sequences, order.kind, seed=config.word2vec.seed)
             cached.append(corpus.frame)
         with _timed(timings, "word2vec"):
             words = train_word2vec(corpus, config.word2vec, partitions=params.word2vec_partitions)
@@ -59,7 +62,7 @@ def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = p
             frame.unpersist()
         if running is None and spark is not None:
             spark.stop()
-    return EngineResult(log.dataset, corpus.sequences, corpus.report, words, sentences, timings)
+    return EngineResult(arrange(log.dataset, order), corpus.sequences, corpus.report, words, sentences, timings)
 
 
 def _locate(data, *, progress: bool, warn):

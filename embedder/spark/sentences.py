@@ -34,8 +34,13 @@ class SparkCorpus:
     words: np.ndarray
 
 
-def group_sentences(log: SparkLog, params: SequenceParams) -> SparkCorpus:
-    """Group the log into sentences on Spark: ``make_sequences``' filters, order and result."""
+def group_sentences(log: SparkLog, params: SequenceParams, order: str = "time", seed: int = 0) -> SparkCorpus:
+    """Group the log into sentences on Spark: ``make_sequences``' filters, order and result.
+
+    ``order`` is the log's (``embedder.order``): ``time`` sorts each sentence
+    by (timestamp, file row), ``file`` by file row, ``none`` by a seeded hash
+    of the file row -- a random order no accident of the file can leak into.
+    """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -55,7 +60,9 @@ def group_sentences(log: SparkLog, params: SequenceParams) -> SparkCorpus:
             rare = counts.filter(F.col("count") < params.min_count).agg(F.sum("count")).first()[0] or 0
             frequent = counts.filter(F.col("count") >= params.min_count).select(word)
             frame = frame.join(broadcast(frequent), word, "left_semi")
-        ordered = F.sort_array(F.collect_list(F.struct("timestamp", "row", word)))
+        key = {"time": F.col("timestamp"), "file": F.lit(0).cast("long"),
+               "none": F.xxhash64(F.col("row"), F.lit(int(seed)))}[order]
+        ordered = F.sort_array(F.collect_list(F.struct(key.alias("key"), "row", word)))
         grouped = frame.groupBy(F.col(group).alias("sentence")).agg(
             F.transform(ordered, lambda x: x[word]).alias("words"))
         grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)

@@ -1012,7 +1012,8 @@
     body.appendChild(similar);
     body.appendChild(el("h3", { text: "People who rated this also rated" }));
     if (M.corated_history) {
-      body.appendChild(el("p", { className: "hint", text: "Counting each person's latest " + number(M.corated_history) + " ratings." }));
+      body.appendChild(el("p", { className: "hint", text: "Counting each person's " + (M.history_ordered === false ? "" : "latest ") + number(M.corated_history) +
+        " ratings" + (M.history_ordered === false ? " (a random part of them: the log has no order)." : ".") }));
     }
     var corated = el("ol", { className: "list", id: "corated" });
     s.corated[i].forEach(function (j, n) { corated.appendChild(movieLink(j, number(s.corated_n[i][n]) + " people")); });
