@@ -30,11 +30,11 @@ def peak_rss_mb() -> float:
 def main(argv=None) -> int:
     from embedder.cli import build_parser
     from embedder.config import config_from_args, with_out_dir
-    from embedder.datasets import KNOWN
-    from embedder.movie_vectors import train_word_vectors
+    from embedder.ratings.datasets import KNOWN
+    from embedder.model.word2vec import train_word_vectors
     from embedder.pipeline import build
-    from embedder.sequences import make_sequences
-    from embedder.sources import load_dataset
+    from embedder.model.sequences import make_sequences
+    from embedder.ratings.sources import load_dataset
 
     args = build_parser(KNOWN).parse_args(argv)
     args.quiet = True

@@ -91,10 +91,10 @@ def synthetic(n_movies: int, n_users: int, ratings_per_user: int, dim: int = 32,
 
 
 def build(args, out: Path) -> dict[str, float]:
-    from embedder.explorer import ExplorerInput, explorer_files
-    from embedder.layouts import compute_layouts, parse_layouts
-    from embedder.neighbours import nearest
-    from embedder.site import DEFAULT_TEMPLATES
+    from embedder.site.explorer import ExplorerInput, explorer_files
+    from embedder.maps.layouts import compute_layouts, parse_layouts
+    from embedder.model.neighbours import nearest
+    from embedder.site.pages import DEFAULT_TEMPLATES
 
     timings = {}
     start = time.perf_counter()

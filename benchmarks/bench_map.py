@@ -14,7 +14,7 @@ defaults and the figures of the issue are printed for several support rules:
 * ``gJac``: genre Jaccard@10 of the lists of the anchor movies (rated at
   least 10 times, with a genre), against item-kNN's (cosine on the binary
   matrix) over the whole catalogue and over the same candidates;
-* for the default rule, the default map (``embedder.maps``): genre Jaccard@10
+* for the default rule, the default map (``embedder.maps.stage``): genre Jaccard@10
   on the map against the vectors' own, neighbourhood preservation, the layout
   seconds of movies and users, the regions and the whole map stage.
 
@@ -81,7 +81,7 @@ def default_logs() -> list[tuple[str, Path, float]]:
         logs.append(("ml-latest-small, 70% of users removed", SHARED / "ml-latest-small", 0.7))
     synthetic = Path(os.environ.get("TMPDIR", "/tmp")) / "reelspace-synthetic-0.004"
     if not synthetic.is_dir():
-        from embedder.synthetic import SyntheticSpec, write_movielens
+        from embedder.synthetic.logs import SyntheticSpec, write_movielens
 
         write_movielens(SyntheticSpec().scaled(0.004), synthetic, force=True, progress=False)
     logs.append(("synthetic --scale 0.004", synthetic, 0.0))
@@ -90,10 +90,10 @@ def default_logs() -> list[tuple[str, Path, float]]:
 
 def load(path: Path, share: float, epochs: int | None, workers: int):
     """The dataset (minus ``share`` of its users), its sentences, and Word2Vec trained with the build's defaults."""
-    from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.readers import ReadSpec, read_dataset
-    from embedder.sequences import SequenceParams, make_sequences
-    from embedder.user_vectors import sentence_vectors
+    from embedder.model.word2vec import Word2VecParams, train_word_vectors
+    from embedder.ratings.readers import ReadSpec, read_dataset
+    from embedder.model.sequences import SequenceParams, make_sequences
+    from embedder.model.sentence_vectors import sentence_vectors
     from embedder.values import Interactions
 
     dataset = read_dataset(path, ReadSpec())
@@ -114,13 +114,13 @@ def load(path: Path, share: float, epochs: int | None, workers: int):
 
 
 def measure(name: str, path: Path, share: float, *, epochs: int | None, workers: int) -> None:
-    from embedder.baselines import cosine_similarity, gram
-    from embedder.catalogue import catalogue_rows
-    from embedder.maps import make_maps, map_inputs
-    from embedder.metrics import genre_jaccard, genre_matrix
-    from embedder.neighbours import nearest
-    from embedder.regions import Catalogue
-    from embedder.support import support
+    from embedder.quality.baselines import cosine_similarity, gram
+    from embedder.ratings.catalogue import catalogue_rows
+    from embedder.maps.stage import make_maps, map_inputs
+    from embedder.quality.metrics import genre_jaccard, genre_matrix
+    from embedder.model.neighbours import nearest
+    from embedder.maps.regions import Catalogue
+    from embedder.model.support import support
 
     dataset, sequences, words, users, trained = load(path, share, epochs, workers)
     rows = catalogue_rows(dataset, words.ids)
@@ -195,12 +195,12 @@ def scale(folder: Path, *, epochs: int, cache: str | None, workers: int) -> int:
     """The map stage on a MovieLens-25M-sized log: time and figures."""
     import resource
 
-    from embedder.catalogue import catalogue_rows
-    from embedder.maps import make_maps, map_inputs
-    from embedder.readers import ReadSpec, read_dataset
-    from embedder.regions import Catalogue
-    from embedder.sequences import SequenceParams, make_sequences
-    from embedder.support import support
+    from embedder.ratings.catalogue import catalogue_rows
+    from embedder.maps.stage import make_maps, map_inputs
+    from embedder.ratings.readers import ReadSpec, read_dataset
+    from embedder.maps.regions import Catalogue
+    from embedder.model.sequences import SequenceParams, make_sequences
+    from embedder.model.support import support
 
     dataset = read_dataset(folder, ReadSpec())
     sequences, _ = make_sequences(dataset.interactions, SequenceParams())
@@ -209,8 +209,8 @@ def scale(folder: Path, *, epochs: int, cache: str | None, workers: int) -> int:
         words_vectors, user_vectors = saved["movies"], saved["users"]
         print(f"vectors: from {cache}")
     else:
-        from embedder.movie_vectors import Word2VecParams, train_word_vectors
-        from embedder.user_vectors import sentence_vectors
+        from embedder.model.word2vec import Word2VecParams, train_word_vectors
+        from embedder.model.sentence_vectors import sentence_vectors
 
         start = time.perf_counter()
         words = train_word_vectors(sequences, Word2VecParams(epochs=epochs, workers=workers))

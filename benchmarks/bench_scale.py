@@ -4,7 +4,7 @@
     python benchmarks/bench_scale.py                       # 25M ratings, gensim's reference settings
     python benchmarks/bench_scale.py --scale 0.1 --epochs 1
 
-1. Makes the seeded synthetic log once (``embedder.synthetic``, ml-25m format)
+1. Makes the seeded synthetic log once (``embedder.synthetic.logs``, ml-25m format)
    in ``--data`` (default: the reelspace cache folder's ``synthetic-25m``).
 2. Builds the full site from it with ``build.py``'s options (per-stage table,
    peak RSS of the build).
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
 
     from embedder.cli import build_parser
     from embedder.config import config_from_args, with_out_dir
-    from embedder.datasets import KNOWN, default_cache_dir
+    from embedder.ratings.datasets import KNOWN, default_cache_dir
     from embedder.pipeline import build
 
     own = argparse.ArgumentParser(add_help=False)
@@ -86,8 +86,8 @@ def main(argv=None) -> int:
         if "neighbours" not in skip:
             _neighbours(config, report)
 
-        from embedder.sequences import make_sequences
-        from embedder.sources import load_dataset
+        from embedder.model.sequences import make_sequences
+        from embedder.ratings.sources import load_dataset
 
         dataset = load_dataset(config.data, progress=False)
         sequences, _ = make_sequences(dataset.interactions, config.sequences)
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
 
 
 def _synthetic(folder: Path, scale: float) -> str:
-    from embedder.synthetic import SyntheticSpec, write_movielens
+    from embedder.synthetic.logs import SyntheticSpec, write_movielens
 
     if (folder / "ratings.csv").is_file():
         return "reused"
@@ -126,7 +126,7 @@ def _table(report, whole: float) -> None:
 def _gensim_alone(sequences, params) -> float:
     from gensim.models import Word2Vec
 
-    from embedder.sequences import as_token_lists
+    from embedder.model.sequences import as_token_lists
 
     sentences = as_token_lists(sequences)
     start = time.perf_counter()
@@ -138,7 +138,7 @@ def _gensim_alone(sequences, params) -> float:
 
 def _neighbours(config, report) -> None:
     """The build's neighbour search against the chunked numpy baseline, on the vectors the build wrote."""
-    from embedder.neighbours import exact_nearest, nearest, normalise, recall_at_k
+    from embedder.model.neighbours import exact_nearest, nearest, normalise, recall_at_k
 
     rng = np.random.default_rng(0)
     folder = Path(config.site.out_dir) / "projector"
@@ -171,7 +171,7 @@ def _numpy_baseline(unit: np.ndarray, k: int, rows: int, chunk: int = 2048) -> N
 
 
 def _feeding(sequences, params, share: float) -> None:
-    from embedder.movie_vectors import train_word_vectors
+    from embedder.model.word2vec import train_word_vectors
     from embedder.values import Sequences
 
     n = max(1, int(len(sequences) * share))

@@ -43,7 +43,7 @@ def config_for(argv: list[str]):
 
     from embedder.cli import build_parser
     from embedder.config import config_from_args
-    from embedder.datasets import KNOWN
+    from embedder.ratings.datasets import KNOWN
 
     return config_from_args(build_parser(KNOWN).parse_args(argv + ["--quiet"]), dict(os.environ), KNOWN)
 
@@ -64,7 +64,7 @@ def _named(dataset, source: Path):
 
 
 def _synthetic(ratings: int):
-    from embedder.synthetic import SyntheticSpec, make_log, to_dataset
+    from embedder.synthetic.logs import SyntheticSpec, make_log, to_dataset
 
     full = SyntheticSpec()
     spec = replace(full.scaled(ratings / full.ratings), ratings=ratings)
@@ -72,8 +72,8 @@ def _synthetic(ratings: int):
 
 
 def main(argv=None) -> int:
-    from embedder.evaluate import EvalOptions, run
-    from embedder.readers import read_dataset
+    from embedder.quality.evaluate import EvalOptions, run
+    from embedder.ratings.readers import read_dataset
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ratings", nargs="*", default=[], help="MovieLens folders (or ratings files)")

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedder.user_vectors import METHODS, sentence_vectors  # noqa: E402
+from embedder.model.sentence_vectors import METHODS, sentence_vectors  # noqa: E402
 from embedder.values import Sequences, WordVectors  # noqa: E402
 
 

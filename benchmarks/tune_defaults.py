@@ -45,13 +45,13 @@ def parse_config(text: str) -> dict:
 
 
 def main(argv=None) -> int:
-    from embedder.evaluate import leave_last_out, make_task, measure, rank_users, similar_figures, Timer
-    from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.readers import read_dataset
-    from embedder.recommend import ScoringParams
-    from embedder.scorers import item2vec_methods, io_method
-    from embedder.sequences import SequenceParams, make_sequences
-    from embedder.user_vectors import METHODS, sentence_vectors
+    from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users, similar_figures, Timer
+    from embedder.model.word2vec import Word2VecParams, train_word_vectors
+    from embedder.ratings.readers import read_dataset
+    from embedder.model.recommend import ScoringParams
+    from embedder.quality.scorers import item2vec_methods, io_method
+    from embedder.model.sequences import SequenceParams, make_sequences
+    from embedder.model.sentence_vectors import METHODS, sentence_vectors
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ratings", required=True, help="a MovieLens folder")

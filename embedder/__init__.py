@@ -22,6 +22,6 @@ __version__ = "0.1.0"
 
 def build(config, **precomputed):
     """Run the whole pipeline (see ``embedder.pipeline.build``)."""
-    from .pipeline import build as run
+    from embedder.pipeline import build as run
 
     return run(config, **precomputed)

@@ -11,17 +11,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from .datasets import default_cache_dir
-from .errors import ConfigError
-from .movie_vectors import Word2VecParams
-from .evaluate_cli import scoring_from_args
-from .readers import ReadSpec
-from .recommend import ScoringParams, scoring_problems
-from .sequences import SequenceParams
-from .site import DEFAULT_TEMPLATES
-from .spark import SparkParams
-from .support import DEFAULT_MIN_RATINGS
-from .user_vectors import METHODS
+from embedder.ratings.datasets import default_cache_dir
+from embedder.errors import ConfigError
+from embedder.model.word2vec import Word2VecParams
+from embedder.cli.evaluate import scoring_from_args
+from embedder.ratings.readers import ReadSpec
+from embedder.model.recommend import ScoringParams, scoring_problems
+from embedder.model.sequences import SequenceParams
+from embedder.site.pages import DEFAULT_TEMPLATES
+from embedder.spark import SparkParams
+from embedder.model.support import DEFAULT_MIN_RATINGS
+from embedder.model.sentence_vectors import METHODS
 
 #: What ``python build.py`` builds when no data is named.
 DEFAULT_DATASET = "ml-latest-small"
@@ -66,17 +66,17 @@ class SiteConfig:
     layouts: tuple[str, ...] | None = None
     movie_pages: bool = False
     # Scale (issue 7): the projector bundle keeps the N most-rated movies and users (the explorer keeps all),
-    # and how neighbours are found (embedder.neighbours: exact up to 60,000 rows, else HNSW).
+    # and how neighbours are found (embedder.model.neighbours: exact up to 60,000 rows, else HNSW).
     max_points: int | None = None
     neighbour_search: str = "auto"
     # Support: points rated fewer than this many times stay out of neighbour lists, the map's fit and regions,
-    # and the projector (embedder.support).
+    # and the projector (embedder.model.support).
     min_support: int = DEFAULT_MIN_RATINGS
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The embeddings built beside Word2Vec (issue 6: ``--embedders``, see ``embedder.embedders``).
+    """The embeddings built beside Word2Vec (issue 6: ``--embedders``, see ``embedder.tf_models.embedders``).
 
     ``embedders`` always holds ``w2v``; ``max_epochs`` None keeps each model's
     own limit (they stop early on a validation split anyway); ``retrain``
@@ -102,10 +102,10 @@ class BuildConfig:
     deterministic: bool
     progress: bool
     models: ModelConfig = ModelConfig()
-    # Issue 5: how recommendations are scored (embedder.recommend) and whether the build runs the evaluation.
+    # Issue 5: how recommendations are scored (embedder.model.recommend) and whether the build runs the evaluation.
     scoring: ScoringParams = ScoringParams()
     evaluate: bool = False
-    # --log-order: auto, time, file or none (embedder.order).
+    # --log-order: auto, time, file or none (embedder.ratings.order).
     log_order: str = "auto"
     # --engine spark: read, sentences, Word2Vec and user vectors on Apache Spark (embedder.spark).
     engine: str = "local"
@@ -114,7 +114,7 @@ class BuildConfig:
     def word2vec_settings(self) -> dict:
         """The Word2Vec settings as the engine that trains uses them (shown on the site and the model card)."""
         if self.engine == "spark":
-            from .spark.vectors import spark_settings
+            from embedder.spark.vectors import spark_settings
 
             return spark_settings(self.word2vec, self.spark.word2vec_partitions if self.spark else 1)
         return self.word2vec.settings()
@@ -247,7 +247,7 @@ def _roles(text: str | None, flag: str, problems: list[str]) -> tuple[str, ...] 
 
 def _base_url(url: str | None, problems: list[str]) -> str | None:
     """``--base-url``, checked here (before any data is read) and ending in ``/``."""
-    from .projector import base_url_problem
+    from embedder.site.projector import base_url_problem
 
     if url is None:
         return None
@@ -329,7 +329,7 @@ def _holds(folder: Path, path: Path) -> bool:
 
 def output_targets(site: SiteConfig) -> list[tuple[Path, str]]:
     """The folders a build replaces whole, each with the option that names it: the site, an external TensorBoard logdir."""
-    from .sharing import tensorboard_target
+    from embedder.site.sharing import tensorboard_target
 
     targets = [(site.out_dir, "--out")]
     if tensorboard_target(site)[1] is not None:
@@ -359,7 +359,7 @@ def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
 
 def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
     """``--layouts`` (issue 3): known names, and their packages installed."""
-    from .layouts import missing_packages, parse_layouts
+    from embedder.maps.layouts import missing_packages, parse_layouts
 
     try:
         names = parse_layouts(text)
@@ -372,7 +372,7 @@ def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
 
 def _models(args, problems: list[str]) -> ModelConfig:
     """``--embedders`` and the model options (issue 6): known names, TensorFlow installed when needed."""
-    from .embedders import missing_tensorflow, parse_embedders
+    from embedder.tf_models.embedders import missing_tensorflow, parse_embedders
 
     try:
         names = parse_embedders(getattr(args, "embedders", None))
@@ -394,7 +394,7 @@ def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
 
 def _engine(args, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkParams | None]:
     """``--engine`` and the Spark options: pyspark and Java present, options that Spark's reader and Word2Vec take."""
-    from .spark import check_dataset, missing_spark
+    from embedder.spark import check_dataset, missing_spark
 
     engine = getattr(args, "engine", None) or "local"
     master, conf = getattr(args, "spark_master", None), getattr(args, "spark_conf", None) or []

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .errors import BuildError
+from embedder.errors import BuildError
 
 #: Written into every site we build; a non-empty directory without it is not ours.
 MARKER = ".reelspace-build"

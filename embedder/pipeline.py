@@ -16,23 +16,23 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import __version__
-from .bookmarks import bookmarks
-from .catalogue import catalogue_rows, movie_stats, user_rows
-from .config import BuildConfig, for_log, output_targets
-from .errors import DataError
-from .maps import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
-from .model_card import MODEL_CARD_FILE, card_context, card_json
-from .neighbours import nearest
-from .order import ordered_dataset
-from .output import SiteFiles, prepare_targets, write_site
-from .sequences import SequenceReport, make_sequences
-from .sharing import sharing_files
-from .tensorboard import validate_logdir
-from .site import EmbeddingCard, IndexContext, human_size, render_site
-from .support import Support, support
-from .user_vectors import sentence_vectors
-from .values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
+from embedder import __version__
+from embedder.site.bookmarks import bookmarks
+from embedder.ratings.catalogue import catalogue_rows, movie_stats, user_rows
+from embedder.config import BuildConfig, for_log, output_targets
+from embedder.errors import DataError
+from embedder.maps.stage import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
+from embedder.quality.model_card import MODEL_CARD_FILE, card_context, card_json
+from embedder.model.neighbours import nearest
+from embedder.ratings.order import ordered_dataset
+from embedder.output import SiteFiles, prepare_targets, write_site
+from embedder.model.sequences import SequenceReport, make_sequences
+from embedder.site.sharing import sharing_files
+from embedder.site.tensorboard import validate_logdir
+from embedder.site.pages import EmbeddingCard, IndexContext, human_size, render_site
+from embedder.model.support import Support, support
+from embedder.model.sentence_vectors import sentence_vectors
+from embedder.values import Dataset, Neighbours, SentenceVectors, Sequences, WordVectors
 
 #: The folder of the site that holds the Embedding Projector bundle.
 PROJECTOR_FOLDER = "projector"
@@ -146,14 +146,14 @@ def build(
     try:
         engine = None
         if config.engine == "spark" and dataset is None and words is None and sentences is None:
-            from .spark import run_spark  # --engine spark: the next four stages on Apache Spark, timed there
+            from embedder.spark import run_spark  # --engine spark: the next four stages on Apache Spark, timed there
 
             engine = run_spark(config, progress=config.progress, warn=warn)
             dataset, words, sentences = engine.dataset, engine.words, engine.sentences
             stages.timings.update(engine.timings)
         with stages.stage("read"):
             if dataset is None:
-                from .sources import load_dataset
+                from embedder.ratings.sources import load_dataset
 
                 dataset = load_dataset(config.data, progress=config.progress, warn=warn)
             for note in dataset.notes:
@@ -165,7 +165,7 @@ def build(
             sequences, seq_report = _sentences(dataset, config, engine)
         with stages.stage("word2vec"):
             if words is None:
-                from .movie_vectors import train_word_vectors
+                from embedder.model.word2vec import train_word_vectors
 
                 words = train_word_vectors(sequences, config.word2vec, progress=config.progress)
         with stages.stage("user vectors"):
@@ -192,7 +192,7 @@ def build(
                 maps = replace(maps, quality={side: replace(q, seconds=None) for side, q in maps.quality.items()})
             map_layouts = maps.layouts
             if extras:  # each embedder's layouts become choices of the explorer's Layout menu
-                from .embedders import explorer_layouts
+                from embedder.tf_models.embedders import explorer_layouts
 
                 map_layouts = explorer_layouts(maps.layouts, extras, dataset, movies_side.ids, users_side.ids,
                                                seed=config.word2vec.seed, support=trusted, threads=config.word2vec.workers)
@@ -209,7 +209,7 @@ def build(
         if maps.picture is not None:
             files.add(PICTURE_FILE, maps.picture)
         with stages.stage("explorer"):
-            from .explorer import site_explorer
+            from embedder.site.explorer import site_explorer
 
             recommender = _recommender(config, sequences, words, trusted)
             files.update(site_explorer(config, dataset, movies_side, users_side, neighbours, map_layouts,
@@ -223,7 +223,7 @@ def build(
         evaluation = _evaluation(config, dataset, stages)  # issue 5: held-out figures for the model card (--evaluate)
         if evaluation is not None and extras:  # issue 6: the TensorFlow embedders as rows of the same model card
             with stages.stage("evaluate"):
-                from .embedders import evaluation_rows
+                from embedder.tf_models.embedders import evaluation_rows
 
                 evaluation.rows.extend(evaluation_rows(
                     dataset, config.models.embedders, seed=config.word2vec.seed,
@@ -245,7 +245,7 @@ def build(
                                                                recommender=recommender))
             files.update(render_site(context, config.site.template_dir))
         with stages.stage("write"):
-            from .validate import validate_projector
+            from embedder.site.validate import validate_projector
 
             write_site(files, config.site.out_dir, validate=lambda root: validate_projector(root, PROJECTOR_FOLDER) + sharing.check(root))
             if sharing.logdir is not None:
@@ -348,7 +348,7 @@ class ProjectorRows:
 
     def layouts(self, layouts):
         """The layouts restricted to the kept rows (for the projector's bookmarks)."""
-        from .layouts import Layouts
+        from embedder.maps.layouts import Layouts
 
         def cut(by_name, rows):
             return by_name if rows is None else {k: replace(v, coords=v.coords[rows], fitted=None if v.fitted is None else v.fitted[rows])
@@ -404,8 +404,8 @@ def _user_stats(dataset: Dataset, rows: np.ndarray, primary: np.ndarray):
 
 def _projector_files(config: BuildConfig, dataset: Dataset, movies: Side, users: Side, stages: _Stages, warn, bookmarks=None,
                      extras=(), keep: ProjectorRows | None = None, maps: Maps | None = None) -> dict[str, bytes]:
-    from .projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
-    from .sprite import find_posters, make_sprite, tile_size
+    from embedder.site.projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
+    from embedder.site.sprite import find_posters, make_sprite, tile_size
 
     keep = keep or ProjectorRows()
     regions = {side: _kept(maps.regions(side).names(), keep.rows(side)) if maps and maps.regions(side) else None
@@ -454,7 +454,7 @@ def _kept(values: list, rows: np.ndarray | None) -> list:
 
 
 def _recommender(config: BuildConfig, sequences: Sequences, words: WordVectors, trusted: Support):
-    """The explorer's recommender: the scorer the log's order calls for (``embedder.recommender``).
+    """The explorer's recommender: the scorer the log's order calls for (``embedder.model.recommender``).
 
     It needs the users orientation (sentences are users, words are movies);
     with ``--orientation movies`` (None) the explorer keeps cosine of the vectors.
@@ -463,7 +463,7 @@ def _recommender(config: BuildConfig, sequences: Sequences, words: WordVectors, 
         return None
     if config.scoring.method != "ease" and words.output_vectors is None:
         return None
-    from .recommender import site_recommender
+    from embedder.model.recommender import site_recommender
 
     return site_recommender(config.scoring, sequences, words, trusted.movies, seed=config.word2vec.seed)
 
@@ -536,7 +536,7 @@ def _embedding_card(side: Side, files: SiteFiles, keep: ProjectorRows | None = N
 
 def _index_context(config, dataset, sequences: Sequences, seq_report: SequenceReport, movies: Side, users: Side, neighbours,
                    files: SiteFiles, keep: ProjectorRows | None = None) -> IndexContext:
-    from .projector import hosted_config_url, projector_link
+    from embedder.site.projector import hosted_config_url, projector_link
 
     folder = PROJECTOR_FOLDER
     cards = [_embedding_card(side, files, keep) for side in (movies, users)]
@@ -623,7 +623,7 @@ def _extra_embeddings(config: BuildConfig, dataset: Dataset, movies: Side, users
     """Train (or take from the model cache) every ``--embedders`` model but w2v, on the w2v rows."""
     if len(config.models.embedders) < 2:
         return []
-    from .embedders import EmbedderInput, build_embeddings
+    from embedder.tf_models.embedders import EmbedderInput, build_embeddings
 
     with stages.stage("models"):
         return build_embeddings(
@@ -645,7 +645,7 @@ def _extra_sides(extras) -> list[Side]:
 
 def _model_line(model) -> str:
     """One summary line: figures, build time, cache."""
-    from .embedders import format_figure
+    from embedder.tf_models.embedders import format_figure
 
     figures = ", ".join(format_figure(k, v) for k, v in model.figures.items())
     where = f"from the model cache (trained in {model.seconds:.1f} s)" if model.cached else f"trained in {model.seconds:.1f} s"
@@ -655,7 +655,7 @@ def _model_line(model) -> str:
 def _extra_index_fields(context: IndexContext, dataset: Dataset, movies: Side, extras, files: SiteFiles, timings: dict,
                         deterministic: bool = False, keep: ProjectorRows | None = None) -> dict:
     """A card per extra tensor in the embeddings table, and the side-by-side rows of the model card."""
-    from .embedders import side_by_side
+    from embedder.tf_models.embedders import side_by_side
 
     cards = [_embedding_card(side, files, keep) for side in _extra_sides(extras)]
     # --deterministic promises byte-identical rebuilds: no wall-clock time on the page then.
@@ -671,7 +671,7 @@ def _evaluation(config: BuildConfig, dataset: Dataset, stages: _Stages):
     """``build.py evaluate``'s report (test split, one seed) when ``--evaluate`` is given, else None."""
     if not config.evaluate:
         return None
-    from .evaluate import EvalOptions, run
+    from embedder.quality.evaluate import EvalOptions, run
 
     with stages.stage("evaluate"):
         return run(dataset, config, config.scoring, EvalOptions())

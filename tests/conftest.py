@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedder import logs
+from embedder.ratings import logs
 
 
 @pytest.fixture(params=["arrow", "csv"])

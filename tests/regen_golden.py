@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embedder.projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
-from embedder.sprite import make_sprite
+from embedder.site.projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
+from embedder.site.sprite import make_sprite
 from embedder.values import Movies, Users
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder import baselines
-from embedder.demo import make_demo
-from embedder.evaluate import leave_last_out, make_task, measure, rank_users
+from embedder.quality import baselines
+from embedder.ratings.demo import make_demo
+from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users
 
 X = csr_matrix(np.array([
     [1, 1, 0, 0],

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import platformdirs
 import pytest
 
-from embedder.datasets import (GROUPLENS, KNOWN, KnownDataset, cached_path, default_cache_dir,
+from embedder.ratings.datasets import (GROUPLENS, KNOWN, KnownDataset, cached_path, default_cache_dir,
                                fetch)
 from embedder.errors import DownloadError
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from embedder.demo import CLUSTERS, make_demo, make_demo_with_truth
+from embedder.ratings.demo import CLUSTERS, make_demo, make_demo_with_truth
 from embedder.errors import ConfigError
 
 MOVIELENS_GENRES = {

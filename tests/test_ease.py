@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder import baselines
-from embedder.ease import LAMBDAS, choose_lambda, ease_columns, ease_lists, fit_ease
-from embedder.kernels import best_weight
-from embedder.movie_vectors import Word2VecParams
-from embedder.recommend import ScoringParams
+from embedder.quality import baselines
+from embedder.model.ease import LAMBDAS, choose_lambda, ease_columns, ease_lists, fit_ease
+from embedder.model.kernels import best_weight
+from embedder.model.word2vec import Word2VecParams
+from embedder.model.recommend import ScoringParams
 
 
 def planted(users=120, movies=30, seed=0):
@@ -104,6 +104,6 @@ def test_auto_settings_follow_the_log_order():
 
 @pytest.mark.parametrize("lam", [0.0, -1.0])
 def test_a_lambda_must_be_positive(lam):
-    from embedder.recommend import scoring_problems
+    from embedder.model.recommend import scoring_problems
 
     assert scoring_problems(ScoringParams(lam=lam)) == [f"--rec-lambda must be more than 0, got {lam:g}"]

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from build import main
-from embedder import embedders
-from embedder.demo import make_demo_with_truth
-from embedder.embedders import (Embedder, EmbedderInput, ModelVectors, build_embeddings, format_figure, parse_embedders,
+from embedder.tf_models import embedders
+from embedder.ratings.demo import make_demo_with_truth
+from embedder.tf_models.embedders import (Embedder, EmbedderInput, ModelVectors, build_embeddings, format_figure, parse_embedders,
                                 side_by_side)
 from embedder.errors import ConfigError
 from embedder.tf_models import TrainParams, cache
@@ -225,7 +225,7 @@ def test_side_by_side_rows_for_the_model_card(planted):
 
 
 def test_descriptions_read_user_tags_and_the_tag_genome(tmp_path):
-    from embedder.readers import read_dataset
+    from embedder.ratings.readers import read_dataset
 
     folder = tmp_path / "ml-tiny"
     folder.mkdir()
@@ -252,7 +252,7 @@ def test_descriptions_read_user_tags_and_the_tag_genome(tmp_path):
 def test_every_embedder_is_a_tensor_a_card_and_an_explorer_layout(planted, tmp_path, monkeypatch):
     from embedder.cli import build_parser
     from embedder.config import config_from_args
-    from embedder.datasets import KNOWN
+    from embedder.ratings.datasets import KNOWN
     from embedder.pipeline import build
 
     calls = []
@@ -325,7 +325,7 @@ def test_the_registry_names_every_tensorflow_model_without_importing_tensorflow(
 
 
 def test_evaluate_gets_a_row_per_tensorflow_embedder_trained_on_the_training_data_only(planted, tmp_path):
-    pytest.importorskip("embedder.evaluate")
+    pytest.importorskip("embedder.quality.evaluate")
     dataset, _ = planted
     seen = []
     registry = fake_registry([])
@@ -370,7 +370,7 @@ def test_genre_reference_uses_the_evaluation_protocol_when_there_and_every_genre
     ids = dataset.movies.ids
     onehot = np.eye(8, dtype=np.float32)[clusters] + 0.01
     with_protocol = embedders.genre_reference(dataset, ids)
-    monkeypatch.setitem(sys.modules, "embedder.evaluate", None)  # as if the quality issue's module were absent
+    monkeypatch.setitem(sys.modules, "embedder.quality.evaluate", None)  # as if the quality issue's module were absent
     alone = embedders.genre_reference(dataset, ids)
     assert alone.anchors.tolist() == list(range(48))  # every demo movie has a genre
     assert set(with_protocol.anchors) <= set(alone.anchors)

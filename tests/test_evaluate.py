@@ -6,9 +6,9 @@ import time
 import numpy as np
 
 from build import main
-from embedder.demo import make_demo
-from embedder.evaluate import MIN_RATINGS, leave_last_out, make_task
-from embedder.model_card import FIELDS
+from embedder.ratings.demo import make_demo
+from embedder.quality.evaluate import MIN_RATINGS, leave_last_out, make_task
+from embedder.quality.model_card import FIELDS
 from tests.helpers import interactions
 
 FAST = ["--epochs", "2", "--vector-size", "8", "-q"]

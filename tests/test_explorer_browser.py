@@ -43,8 +43,8 @@ def payload(path: Path):
 def site(tmp_path_factory):
     from embedder.cli import build_parser
     from embedder.config import config_from_args
-    from embedder.datasets import KNOWN
-    from embedder.demo import make_demo
+    from embedder.ratings.datasets import KNOWN
+    from embedder.ratings.demo import make_demo
     from embedder.pipeline import build
 
     from tests.helpers import with_rare_movies

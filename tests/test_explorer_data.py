@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder import explorer
-from embedder.explorer import (
+from embedder.site import explorer
+from embedder.site.explorer import (
     ExplorerInput,
     because,
     co_rated,
@@ -23,11 +23,11 @@ from embedder.explorer import (
     script,
     short_title,
 )
-from embedder.catalogue import rated_matrix
-from embedder.genres import genre_facets
-from embedder.layouts import Layout, Layouts
-from embedder.neighbours import nearest
-from embedder.site import DEFAULT_TEMPLATES
+from embedder.ratings.catalogue import rated_matrix
+from embedder.ratings.genres import genre_facets
+from embedder.maps.layouts import Layout, Layouts
+from embedder.model.neighbours import nearest
+from embedder.site.pages import DEFAULT_TEMPLATES
 from tests.helpers import interactions
 
 
@@ -276,7 +276,7 @@ def test_user_shards_are_contiguous(monkeypatch, n_users):
 
 
 def test_latest_ratings_keeps_each_users_newest_and_leaves_light_users_alone():
-    from embedder.explorer import latest_ratings
+    from embedder.site.explorer import latest_ratings
 
     log = interactions([("u1", "a", 4, 5), ("u2", "a", 4, 1), ("u1", "b", 3, 1), ("u1", "c", 3, 9), ("u1", "d", 2, 5),
                         ("u2", "b", 1, 2)])

@@ -56,12 +56,12 @@ def test_very_long_item_ids_with_movie_pages(tmp_path, capsys):
 
 @pytest.mark.parametrize("url", ["https://host:99999/", "https://", "https://h.io/a b", "https://h.io/?x=1", "ftp://h.io/"])
 def test_a_bad_base_url_is_refused_before_any_data_is_read(tmp_path, capsys, monkeypatch, url):
-    import embedder.readers
+    import embedder.ratings.readers
 
     def never(*args, **kwargs):
         raise AssertionError("the data was read before the options were checked")
 
-    monkeypatch.setattr(embedder.readers, "read_dataset", never)
+    monkeypatch.setattr(embedder.ratings.readers, "read_dataset", never)
     log = write(tmp_path / "r.csv", "user,item\n1,1\n")
     code, _, err = run(["--ratings", str(log), "--out", str(tmp_path / "site"), "--base-url", url, *FAST], capsys)
     assert code == 1 and error_line(err).startswith(f"error: --base-url {url!r}")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder.kernels import best_match, co_rated_counts, top_k_rows
+from embedder.model.kernels import best_match, co_rated_counts, top_k_rows
 
 
 def reference_top_k(scores, k, exclude):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from embedder.errors import ConfigError
-from embedder import layouts as layouts_module
-from embedder.bookmarks import bookmarks, projector_states
-from embedder.layouts import (
+from embedder.maps import layouts as layouts_module
+from embedder.site.bookmarks import bookmarks, projector_states
+from embedder.maps.layouts import (
     FIT_MAX,
     Layout,
     Layouts,
@@ -22,7 +22,7 @@ from embedder.layouts import (
     pca_2d,
     place,
 )
-from embedder.projector import REQUIRED_STATE_FIELDS, Embedding, projector_files
+from embedder.site.projector import REQUIRED_STATE_FIELDS, Embedding, projector_files
 
 
 def clusters(n_per=40, k=4, d=12, seed=0):
@@ -172,7 +172,7 @@ def test_bookmarks_carry_every_required_field_and_all_points():
 
 
 def test_bookmarks_pass_the_validator(tmp_path):
-    from embedder.validate import validate_projector
+    from embedder.site.validate import validate_projector
 
     layouts = fake_layouts(6, 4)
     rng = np.random.default_rng(1)
@@ -199,7 +199,7 @@ def test_only_pca_gives_one_genre_bookmark():
 def test_a_missing_package_is_a_one_line_config_error(monkeypatch):
     import importlib.util
 
-    from embedder import layouts as module
+    from embedder.maps import layouts as module
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "umap" else real(name, *a))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedder.map_quality import map_quality
+from embedder.maps.quality import map_quality
 
 
 def test_a_map_that_is_the_vectors_keeps_everything():
@@ -38,8 +38,8 @@ def test_only_the_given_rows_count_and_anchors_need_ten_ratings():
 
 
 def test_given_neighbour_lists_give_the_same_figures_without_a_search(monkeypatch):
-    from embedder import map_quality as module
-    from embedder.neighbours import nearest
+    from embedder.maps import quality as module
+    from embedder.model.neighbours import nearest
 
     rng = np.random.default_rng(3)
     vectors, coords = rng.normal(size=(120, 6)), rng.normal(size=(120, 2))

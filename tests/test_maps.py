@@ -21,8 +21,8 @@ def payload(path):
 def build_demo(tmp_path, *extra):
     from embedder.cli import build_parser
     from embedder.config import config_from_args
-    from embedder.datasets import KNOWN
-    from embedder.demo import make_demo
+    from embedder.ratings.datasets import KNOWN
+    from embedder.ratings.demo import make_demo
     from embedder.pipeline import build
 
     dataset = with_rare_movies(make_demo(seed=0), n=12)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder.metrics import (MISS, coverage, genre_jaccard, genre_matrix, hit_rate, ndcg, paired_bootstrap,
+from embedder.quality.metrics import (MISS, coverage, genre_jaccard, genre_matrix, hit_rate, ndcg, paired_bootstrap,
                               random_genre_jaccard, standard_error, target_ranks, top_k)
 
 

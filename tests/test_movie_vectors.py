@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from embedder.demo import make_demo_with_truth
-from embedder.movie_vectors import Word2VecParams, train_word_vectors
-from embedder.neighbours import nearest
-from embedder.sequences import SequenceParams, make_sequences
+from embedder.ratings.demo import make_demo_with_truth
+from embedder.model.word2vec import Word2VecParams, train_word_vectors
+from embedder.model.neighbours import nearest
+from embedder.model.sequences import SequenceParams, make_sequences
 
 FAST = Word2VecParams(vector_size=16, epochs=3, workers=1, seed=7)
 

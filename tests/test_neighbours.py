@@ -1,6 +1,6 @@
 import numpy as np
 
-from embedder.neighbours import exact_nearest, nearest, normalise, recall_at_k
+from embedder.model.neighbours import exact_nearest, nearest, normalise, recall_at_k
 from embedder.values import Neighbours
 
 
@@ -78,7 +78,7 @@ def test_hnsw_with_one_thread_is_reproducible():
 
 
 def test_auto_switches_to_hnsw_above_the_exact_limit(monkeypatch):
-    import embedder.neighbours as neighbours
+    import embedder.model.neighbours as neighbours
 
     calls = []
     monkeypatch.setattr(neighbours, "EXACT_LIMIT", 100)  # (60,000 in builds)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from embedder.errors import DataError
-from embedder.evaluate import leave_last_out
-from embedder.order import arrange, detect_order, ordered_dataset, timed_share
+from embedder.quality.evaluate import leave_last_out
+from embedder.ratings.order import arrange, detect_order, ordered_dataset, timed_share
 from embedder.values import Dataset, Movies
 from tests.helpers import interactions
 
@@ -111,7 +111,7 @@ def test_file_order_keeps_the_rows_and_sets_the_timestamps_aside():
 
 def unordered_csv(tmp_path):
     """The demo's log without its timestamp column, each user's rows sorted by movie id (a file order that means nothing)."""
-    from embedder.demo import make_demo
+    from embedder.ratings.demo import make_demo
 
     demo = make_demo()
     log = demo.interactions

@@ -90,9 +90,9 @@ def no_training(*args, **kwargs):
 @pytest.fixture
 def untrained(monkeypatch):
     """Any training fails the test: refusals must come first."""
-    import embedder.movie_vectors
+    import embedder.model.word2vec
 
-    monkeypatch.setattr(embedder.movie_vectors, "train_word_vectors", no_training)
+    monkeypatch.setattr(embedder.model.word2vec, "train_word_vectors", no_training)
 
 
 def refused(capsys, argv):

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
-from embedder.picture import HEIGHT, MAP_SIZE, WIDTH, Label, _draw_labels, _frame, _overlap, map_picture
+from embedder.maps.picture import HEIGHT, MAP_SIZE, WIDTH, Label, _draw_labels, _frame, _overlap, map_picture
 
 
 def test_the_picture_is_a_png_of_the_right_size_with_the_points_coloured():

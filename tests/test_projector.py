@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from embedder.errors import ConfigError
-from embedder.projector import (
+from embedder.site.projector import (
     SLICE_BYTES,
     Embedding,
     hosted_config_url,

@@ -1,4 +1,4 @@
-"""Tests for embedder.readers: every input layout, header and separator detection, bad input.
+"""Tests for embedder.ratings.readers: every input layout, header and separator detection, bad input.
 
 Core tests write tiny files into ``tmp_path``; the last few read the real
 MovieLens copies under /work/shared/data and skip when those are absent.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from embedder.errors import ConfigError, DataError
-from embedder.readers import ReadSpec, read_dataset
+from embedder.ratings.readers import ReadSpec, read_dataset
 
 SHARED = Path("/work/shared/data")
 

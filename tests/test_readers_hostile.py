@@ -21,7 +21,7 @@ import pytest
 
 from embedder.cli import main
 from embedder.errors import DataError
-from embedder.readers import ReadSpec, read_dataset
+from embedder.ratings.readers import ReadSpec, read_dataset
 from tests.helpers import error_line
 
 FAST = ["--epochs", "1", "-q", "--layouts", "pca"]

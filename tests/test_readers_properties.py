@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from embedder.cli import main
 from embedder.errors import DataError, ReelspaceError
-from embedder.readers import ReadSpec, read_dataset
+from embedder.ratings.readers import ReadSpec, read_dataset
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                         HealthCheck.too_slow])

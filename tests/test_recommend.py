@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embedder.recommend import (ScoringParams, context_vectors, history_weights, recommend, score_io,
+from embedder.model.recommend import (ScoringParams, context_vectors, history_weights, recommend, score_io,
                                 scoring_problems)
 from embedder.values import Sequences, WordVectors
 
@@ -58,10 +58,10 @@ def test_cosine_scoring_and_the_validation_of_settings():
 
 
 def test_recommending_leaves_the_sentences_in_time_order_and_pruning_changes_nothing():
-    from embedder.demo import make_demo
-    from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.recommend import recommend
-    from embedder.sequences import SequenceParams, make_sequences
+    from embedder.ratings.demo import make_demo
+    from embedder.model.word2vec import Word2VecParams, train_word_vectors
+    from embedder.model.recommend import recommend
+    from embedder.model.sequences import SequenceParams, make_sequences
 
     sequences, _ = make_sequences(make_demo(seed=2).interactions, SequenceParams())
     tokens = sequences.tokens.copy()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from embedder.regions import Catalogue, _distinctive, _short, cluster, movie_regions, user_regions
+from embedder.maps.regions import Catalogue, _distinctive, _short, cluster, movie_regions, user_regions
 
 
 def blobs(centres, per=40, spread=1.0, seed=0):
@@ -86,13 +86,13 @@ def test_distinctive_and_short():
 def test_every_planted_demo_cluster_gets_a_region_named_after_its_genre(seed, tmp_path):
     """The demo's eight planted taste clusters: each region made of one of them names its genre."""
     pytest.importorskip("openTSNE")
-    from embedder.demo import CLUSTERS, make_demo_with_truth
-    from embedder.catalogue import catalogue_rows
-    from embedder.maps import make_maps, map_inputs
-    from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.sequences import SequenceParams, make_sequences
-    from embedder.support import support
-    from embedder.user_vectors import sentence_vectors
+    from embedder.ratings.demo import CLUSTERS, make_demo_with_truth
+    from embedder.ratings.catalogue import catalogue_rows
+    from embedder.maps.stage import make_maps, map_inputs
+    from embedder.model.word2vec import Word2VecParams, train_word_vectors
+    from embedder.model.sequences import SequenceParams, make_sequences
+    from embedder.model.support import support
+    from embedder.model.sentence_vectors import sentence_vectors
 
     dataset, truth = make_demo_with_truth(seed=seed)
     sequences, _ = make_sequences(dataset.interactions, SequenceParams())

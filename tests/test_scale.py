@@ -8,9 +8,9 @@ import numpy as np
 from PIL import Image
 
 from build import main
-from embedder.demo import make_demo
-from embedder.movie_vectors import Word2VecParams, train_word_vectors
-from embedder.sequences import SequenceParams, as_token_lists, first_seen_counts, make_sequences
+from embedder.ratings.demo import make_demo
+from embedder.model.word2vec import Word2VecParams, train_word_vectors
+from embedder.model.sequences import SequenceParams, as_token_lists, first_seen_counts, make_sequences
 
 FAST = ["--epochs", "2", "--vector-size", "8", "-q"]
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from embedder.errors import DataError
-from embedder.sequences import SequenceParams, ShuffledSentences, as_token_lists, make_sequences
+from embedder.model.sequences import SequenceParams, ShuffledSentences, as_token_lists, make_sequences
 from tests.helpers import interactions
 
 LOG = [

@@ -17,15 +17,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from embedder.demo import make_demo_with_truth
+from embedder.ratings.demo import make_demo_with_truth
 from embedder.errors import ConfigError, DataError
-from embedder.movie_vectors import Word2VecParams, train_word_vectors
-from embedder.neighbours import nearest
-from embedder.readers import read_dataset
-from embedder.sequences import SequenceParams, make_sequences
+from embedder.model.word2vec import Word2VecParams, train_word_vectors
+from embedder.model.neighbours import nearest
+from embedder.ratings.readers import read_dataset
+from embedder.model.sequences import SequenceParams, make_sequences
 from embedder.spark import (SparkParams, group_sentences, log_frame, missing_spark, read_ratings, spark_sentence_vectors,
                             spark_session, train_word2vec)
-from embedder.user_vectors import sentence_vectors
+from embedder.model.sentence_vectors import sentence_vectors
 from embedder.values import WordVectors
 
 pytestmark = [

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageFont
 
 from embedder.errors import DataError
-from embedder.glyphs import Glyphs, wrap
-from embedder.sprite import (
+from embedder.site.glyphs import Glyphs, wrap
+from embedder.site.sprite import (
     GREY,
     LEVELS,
     MAX_SIDE,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedder.neighbours import nearest
-from embedder.sequences import SequenceParams, make_sequences
-from embedder.support import DEFAULT_MIN_RATINGS, MIN_SUPPORTED, everyone, support
+from embedder.model.neighbours import nearest
+from embedder.model.sequences import SequenceParams, make_sequences
+from embedder.model.support import DEFAULT_MIN_RATINGS, MIN_SUPPORTED, everyone, support
 from tests.helpers import interactions
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import embedder.synthetic as synthetic
+import embedder.synthetic.logs as synthetic
 from embedder.cli import main
 from embedder.errors import BuildError, ConfigError
-from embedder.readers import read_dataset
-from embedder.synthetic import SyntheticSpec, check_spec, log_stats, make_log, to_dataset, write_movielens
-from embedder.synthetic_movies import GENRES, NO_GENRES, TASTES
-from embedder.synthetic_sampling import HALF_STARS
+from embedder.ratings.readers import read_dataset
+from embedder.synthetic.logs import SyntheticSpec, check_spec, log_stats, make_log, to_dataset, write_movielens
+from embedder.synthetic.movies import GENRES, NO_GENRES, TASTES
+from embedder.synthetic.sampling import HALF_STARS
 
 SMALL = SyntheticSpec().scaled(0.01)  # 250,001 ratings, 1,625 users, 5,905 movies
 TINY = SyntheticSpec(ratings=20_000, users=100, movies=400, max_length=400, max_movie_id=1_000)
@@ -160,8 +160,8 @@ def test_genres_list_the_planted_cluster(log):
 
 
 def test_word2vec_neighbours_recover_the_planted_clusters():
-    from embedder.movie_vectors import Word2VecParams, train_word_vectors
-    from embedder.sequences import SequenceParams, make_sequences
+    from embedder.model.word2vec import Word2VecParams, train_word_vectors
+    from embedder.model.sequences import SequenceParams, make_sequences
 
     spec = SyntheticSpec(ratings=40_000, users=300, movies=600, max_length=300, max_movie_id=1_800, clusters=6)
     log = make_log(spec)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from build import main
-from embedder.tensorboard import CONFIG_FILE, logdir_files, numeric_tsv, validate_logdir
+from embedder.site.tensorboard import CONFIG_FILE, logdir_files, numeric_tsv, validate_logdir
 from tests.regen_golden import golden_files
 
 FAST = ["--dataset", "demo", "--deterministic", "--epochs", "2", "--vector-size", "8", "-q"]

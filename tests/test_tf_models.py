@@ -15,11 +15,11 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from embedder import embedders  # noqa: E402
-from embedder.demo import make_demo_with_truth  # noqa: E402
-from embedder.embedders import EmbedderInput  # noqa: E402
+from embedder.tf_models import embedders  # noqa: E402
+from embedder.ratings.demo import make_demo_with_truth  # noqa: E402
+from embedder.tf_models.embedders import EmbedderInput  # noqa: E402
 from embedder.errors import DataError  # noqa: E402
-from embedder.neighbours import nearest  # noqa: E402
+from embedder.model.neighbours import nearest  # noqa: E402
 from embedder.tf_models import TrainParams  # noqa: E402
 from embedder.tf_models.autoencoder import AutoencoderParams, describe_movies  # noqa: E402
 from embedder.tf_models.softmax import SoftmaxParams, train_softmax  # noqa: E402
@@ -151,7 +151,7 @@ def test_autoencoder_is_one_dimensional_shape_true_and_finds_the_clusters(plante
 def test_the_tensorboard_config_text_is_what_visualize_embeddings_writes(tmp_path):
     from tensorboard.plugins.projector import ProjectorConfig, visualize_embeddings
 
-    from embedder.tensorboard import _pbtxt
+    from embedder.site.tensorboard import _pbtxt
 
     config = ProjectorConfig()
     embedding = config.embeddings.add()

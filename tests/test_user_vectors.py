@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embedder.user_vectors import sentence_vectors, word_weights
+from embedder.model.sentence_vectors import sentence_vectors, word_weights
 from embedder.values import Sequences, WordVectors
 
 # Three sentences over four words: s0 = [a, b], s1 = [a, c], s2 = [a, a, d, a]

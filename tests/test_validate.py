@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from embedder.validate import main, validate_projector
+from embedder.site.validate import main, validate_projector
 from tests.regen_golden import golden_files
 
 MOVIES_META = "projector/movies_metadata.tsv"

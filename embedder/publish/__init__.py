@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import ReelspaceError
-from ..projector import PROJECTOR_URL
+from embedder.errors import ReelspaceError
+from embedder.site.projector import PROJECTOR_URL
 
 
 class PublishError(ReelspaceError):
@@ -115,7 +115,7 @@ def share_link(config_url: str) -> str:
 
 def human_size(n: int) -> str:
     """``12_345_678`` -> ``"12.3 MB"`` (decimal units, as GitHub states its limits)."""
-    from ..site import human_size as size
+    from embedder.site.pages import human_size as size
 
     return size(n)
 
@@ -131,8 +131,8 @@ def one_line(text: str, limit: int = 120) -> str:
 
 def site_manifest(site_dir: Path) -> dict:
     """``build.json`` of a built site, with the fields the publishers use checked (type, and the base URL)."""
-    from ..projector import base_url_problem
-    from ..sharing import MANIFEST, read_manifest
+    from embedder.site.projector import base_url_problem
+    from embedder.site.sharing import MANIFEST, read_manifest
 
     manifest = read_manifest(site_dir)
     where = f"{Path(site_dir) / MANIFEST}"

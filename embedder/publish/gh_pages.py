@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 
 import ghp_import
 
-from ..output import MARKER
-from . import PublishError, PublishResult, human_size, one_line, site_files, site_manifest
+from embedder.output import MARKER
+from embedder.publish import PublishError, PublishResult, human_size, one_line, site_files, site_manifest
 
 DRY_RUN_HELP = "commit to the local branch but do not push (says whether the remote branch was compared)"
 FORCE_HELP = ("publish even to a branch that holds something other than a reelspace site (e.g. your source): "

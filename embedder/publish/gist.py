@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from ..projector import CONFIG_NAME
-from . import PublishError, PublishResult, Secret, human_size, one_line, share_link, site_manifest
-from .github_api import GIST_ID, GitHubApi, api_base_url
+from embedder.site.projector import CONFIG_NAME
+from embedder.publish import PublishError, PublishResult, Secret, human_size, one_line, share_link, site_manifest
+from embedder.publish.github_api import GIST_ID, GitHubApi, api_base_url
 
 DRY_RUN_HELP = "check and list what would be uploaded; contact nobody (no token needed)"
 

@@ -20,8 +20,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from .. import __version__
-from . import PublishError, Secret, one_line
+from embedder import __version__
+from embedder.publish import PublishError, Secret, one_line
 
 #: Seconds to wait for one API answer.
 TIMEOUT = 60

@@ -17,11 +17,11 @@ engine makes, so the neighbours, projector and site stages do not change.
 pyspark is imported inside functions only: importing this package is cheap.
 """
 
-from .engine import EngineResult, run_spark
-from .read import CSV_DATASETS, SparkLog, check_dataset, log_frame, read_ratings
-from .sentences import SparkCorpus, group_sentences
-from .session import INSTALL_HINT, SparkParams, missing_spark, spark_session
-from .vectors import spark_sentence_vectors, train_word2vec
+from embedder.spark.engine import EngineResult, run_spark
+from embedder.spark.read import CSV_DATASETS, SparkLog, check_dataset, log_frame, read_ratings
+from embedder.spark.sentences import SparkCorpus, group_sentences
+from embedder.spark.session import INSTALL_HINT, SparkParams, missing_spark, spark_session
+from embedder.spark.vectors import spark_sentence_vectors, train_word2vec
 
 __all__ = ["CSV_DATASETS", "EngineResult", "INSTALL_HINT", "SparkCorpus", "SparkLog", "SparkParams", "check_dataset",
            "group_sentences", "log_frame", "missing_spark", "read_ratings", "run_spark", "spark_sentence_vectors",

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import ConfigError
-from ..order import arrange, detect_order
-from ..sequences import SequenceReport
-from ..values import Dataset, SentenceVectors, Sequences, WordVectors
-from .read import check_dataset, csv_layout, log_frame, read_ratings
-from .sentences import group_sentences
-from .session import SparkParams, spark_session
-from .vectors import spark_sentence_vectors, train_word2vec
+from embedder.errors import ConfigError
+from embedder.ratings.order import arrange, detect_order
+from embedder.model.sequences import SequenceReport
+from embedder.values import Dataset, SentenceVectors, Sequences, WordVectors
+from embedder.spark.read import check_dataset, csv_layout, log_frame, read_ratings
+from embedder.spark.sentences import group_sentences
+from embedder.spark.session import SparkParams, spark_session
+from embedder.spark.vectors import spark_sentence_vectors, train_word2vec
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,13 @@ def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = p
 
 def _locate(data, *, progress: bool, warn):
     """What ``sources.load_dataset`` would read: a checked ratings.csv folder or file, or the demo Dataset."""
-    from ..demo import make_demo
+    from embedder.ratings.demo import make_demo
 
     if data.ratings is not None:
         return csv_layout(data.ratings).ratings
     if data.dataset == "demo":
         return make_demo(seed=data.demo_seed)
-    from ..sources import known_folder
+    from embedder.ratings.sources import known_folder
 
     problems = check_dataset(data.dataset)
     if problems:

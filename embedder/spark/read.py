@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
-from ..formats import Check, Tally, plural, settle, shown
-from ..logs import FIX_MALFORMED
-from ..values import Dataset, Interactions
-from .session import broadcast, column, quiet_pandas
+from embedder.errors import ConfigError, DataError
+from embedder.ratings.formats import Check, Tally, plural, settle, shown
+from embedder.ratings.logs import FIX_MALFORMED
+from embedder.values import Dataset, Interactions
+from embedder.spark.session import broadcast, column, quiet_pandas
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -65,7 +65,7 @@ def read_ratings(spark, path, *, strict: bool = False, name: str | None = None) 
     """
     from pyspark import StorageLevel
 
-    from ..readers import _align_movies, _read_catalogue  # the local reader's own steps
+    from embedder.ratings.readers import _align_movies, _read_catalogue  # the local reader's own steps
 
     layout = csv_layout(path)
     with quiet_pandas():
@@ -110,7 +110,7 @@ def log_frame(spark, dataset: Dataset) -> SparkLog:
 
 def csv_layout(path):
     """The local reader's layout of ``path``, if it is a ratings.csv with its header; else ConfigError."""
-    from ..readers import _find_layout
+    from embedder.ratings.readers import _find_layout
 
     layout = _find_layout(Path(path))
     if layout.ratings.name != "ratings.csv":

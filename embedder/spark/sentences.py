@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataError
-from ..sequences import SequenceParams, SequenceReport
-from ..values import Sequences
-from .read import SparkLog
-from .session import broadcast, column, quiet_pandas
+from embedder.errors import DataError
+from embedder.model.sequences import SequenceParams, SequenceReport
+from embedder.values import Sequences
+from embedder.spark.read import SparkLog
+from embedder.spark.session import broadcast, column, quiet_pandas
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -37,7 +37,7 @@ class SparkCorpus:
 def group_sentences(log: SparkLog, params: SequenceParams, order: str = "time", seed: int = 0) -> SparkCorpus:
     """Group the log into sentences on Spark: ``make_sequences``' filters, order and result.
 
-    ``order`` is the log's (``embedder.order``): ``time`` sorts each sentence
+    ``order`` is the log's (``embedder.ratings.order``): ``time`` sorts each sentence
     by (timestamp, file row), ``file`` by file row, ``none`` by a seeded hash
     of the file row -- a random order no accident of the file can leak into.
     """

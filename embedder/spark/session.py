@@ -17,7 +17,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import ConfigError
+from embedder.errors import ConfigError
 
 INSTALL_HINT = "pip install -r requirements-spark.txt"
 _QUIET_LOG4J = """\

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..movie_vectors import Word2VecParams
-from ..sequences import GENSIM_MAX_SENTENCE
-from ..user_vectors import SIF_COMPONENTS, USIF_COMPONENTS, principal_components, remove_components, word_weights
-from ..values import SentenceVectors, WordVectors
-from .sentences import SparkCorpus
-from .session import broadcast, column, quiet_pandas
+from embedder.model.word2vec import Word2VecParams
+from embedder.model.sequences import GENSIM_MAX_SENTENCE
+from embedder.model.sentence_vectors import (
+    SIF_COMPONENTS,
+    USIF_COMPONENTS,
+    principal_components,
+    remove_components,
+    word_weights,
+)
+from embedder.values import SentenceVectors, WordVectors
+from embedder.spark.sentences import SparkCorpus
+from embedder.spark.session import broadcast, column, quiet_pandas
 
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)  # user_vectors' guard against a zero matrix
 

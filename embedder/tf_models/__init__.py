@@ -24,7 +24,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
+from embedder.errors import ConfigError
 
 #: What to install when TensorFlow is missing (the CPU wheel is enough).
 INSTALL_HINT = ("pip install 'tensorflow-cpu>=2.16' on Linux, 'tensorflow>=2.16' elsewhere "

@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..values import Dataset
-from . import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from .data import columns_of, title_words
+from embedder.errors import DataError
+from embedder.values import Dataset
+from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
+from embedder.tf_models.data import columns_of, title_words
 
 TAG_FILES = ("tags.csv", "tags.dat")
 GENOME_FILES = ("genome-scores.csv", "genome-tags.csv")
@@ -111,7 +111,7 @@ def text_checksum(dataset: Dataset) -> str:
 
 def describe_movies(dataset: Dataset, movie_ids, params: AutoencoderParams = AutoencoderParams()) -> Descriptions:
     """Title words, genre names and tags of each movie, cut to ``params.length`` words."""
-    from ..genres import NO_GENRE
+    from embedder.ratings.genres import NO_GENRE
 
     movie_ids = np.asarray(movie_ids)
     rows = columns_of(movie_ids, dataset.movies.ids)

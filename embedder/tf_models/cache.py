@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..values import Dataset
+from embedder.values import Dataset
 
 META = "meta.json"
 
@@ -66,7 +66,7 @@ def fingerprint(dataset: Dataset, movie_ids, user_ids) -> str:
 
 def cache_key(name: str, version: int, settings: dict, seed: int, data: str, extra: dict | None = None) -> str:
     """The entry key: model, code version, settings, seed, library versions and data checksum."""
-    from . import installed_versions
+    from embedder.tf_models import installed_versions
 
     document = {"name": name, "version": version, "settings": settings, "seed": int(seed), "data": data,
                 "extra": extra or {}, "libraries": installed_versions()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..values import Interactions, Movies
+from embedder.values import Interactions, Movies
 
 #: "Toy Story (1995)" -> "Toy Story"; also "(1995-1998)" ranges of series.
 _YEAR_SUFFIX = re.compile(r"\s*\(\d{4}(?:[-\u2013]\d{0,4})?\)\s*$")
@@ -83,7 +83,7 @@ def windows(h: Histories, users: np.ndarray, ends: np.ndarray, length: int) -> n
 
 def genre_matrix(movies: Movies, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Multi-hot genres (float32) of catalogue ``rows``; placeholder genres ("unknown", "(no genres listed)") dropped."""
-    from ..genres import NO_GENRE
+    from embedder.ratings.genres import NO_GENRE
 
     listed = [[g for g in movies.genres[r] if g not in NO_GENRE] for r in rows]
     names = sorted({g for movie in listed for g in movie})

@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
-from ..values import Interactions, Movies
-from . import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from .data import Histories, columns_of, genre_matrix, histories, top_k_unseen, windows, year_features
+from embedder.errors import DataError
+from embedder.values import Interactions, Movies
+from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
+from embedder.tf_models.data import Histories, columns_of, genre_matrix, histories, top_k_unseen, windows, year_features
 
 K = 10
 

@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
-from ..values import Dataset
-from . import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from .data import columns_of, genre_matrix, title_words
+from embedder.errors import DataError
+from embedder.values import Dataset
+from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
+from embedder.tf_models.data import columns_of, genre_matrix, title_words
 
 #: ml-1m's age groups; ml-100k's ages (in years) are put into them.
 AGE_GROUPS = ((18, "Under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (50, "45-49"), (56, "50-55"), (999, "56+"))
@@ -246,7 +246,7 @@ def _model(inputs: _Inputs, params: TextCNNParams, seed: int):
 
 def _examples(dataset: Dataset, movie_ids, user_ids, movie_vectors, user_vectors, user, movie, k: int = 5) -> list[dict]:
     """Similar movies, a user's favourites and "people who liked X also liked", for the most-rated movie."""
-    from ..neighbours import normalise
+    from embedder.model.neighbours import normalise
 
     rows = columns_of(movie_ids, dataset.movies.ids)
     titles = np.asarray(dataset.movies.titles)[rows]

@@ -1,0 +1,55 @@
+"""DataConfig -> Dataset: the demo, a known dataset (cached or downloaded), or a path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from embedder.config import DataConfig
+from embedder.errors import DownloadError
+from embedder.values import Dataset
+
+
+def load_dataset(data: DataConfig, *, progress: bool = True, warn: Callable[[str], None] = print) -> Dataset:
+    """Read the dataset the config names.
+
+    The default run (no data option) falls back to the built-in demo with one
+    warning when the default dataset cannot be downloaded; a dataset asked
+    for explicitly that cannot be had is an error.
+    """
+    from embedder.ratings.readers import read_dataset
+
+    if data.ratings is not None:
+        return read_dataset(data.ratings, data.read, strict=data.strict)
+    if data.dataset == "demo":
+        return _demo(data)
+    folder = known_folder(data, progress=progress, warn=warn)
+    if folder is None:
+        return _demo(data)
+    return read_dataset(folder, data.read, strict=data.strict, name=data.dataset)
+
+
+def known_folder(data: DataConfig, *, progress: bool = True, warn: Callable[[str], None] = print) -> Path | None:
+    """The folder of the known dataset ``data.dataset``: cached, or downloaded now.
+
+    None when it cannot be downloaded and this is the default run, which
+    then builds the demo (one warning says so); otherwise the DownloadError.
+    """
+    from embedder.ratings.datasets import cached_path, fetch
+
+    folder = cached_path(data.dataset, data.cache_dir)
+    if folder is None:
+        try:
+            folder = fetch(data.dataset, data.cache_dir, mirror=data.mirror, progress=progress)
+        except DownloadError as error:
+            if not data.fallback_to_demo:
+                raise
+            warn(f"warning: {error} -- building the built-in demo dataset instead")
+            return None
+    return folder
+
+
+def _demo(data: DataConfig) -> Dataset:
+    from embedder.ratings.demo import make_demo
+
+    return make_demo(seed=data.demo_seed)
