@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark a whole build: per-stage wall time, peak RSS, and build / Word2Vec-alone.
 
-    python benchmarks/bench_build.py --ratings ../shared/data/ml-latest-small
+    python benchmarks/bench_build.py --ratings path/to/ml-latest-small
     python benchmarks/bench_build.py --dataset demo --epochs 10
 
 Takes the same data and model options as ``build.py`` (the site goes to a

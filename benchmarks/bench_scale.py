@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the whole build on a MovieLens-25M-shaped synthetic log (issue 7).
+"""Benchmark the whole build on a MovieLens-25M-shaped synthetic log.
 
     python benchmarks/bench_scale.py                       # 25M ratings, gensim's reference settings
     python benchmarks/bench_scale.py --scale 0.1 --epochs 1
@@ -146,7 +146,7 @@ def _neighbours(config, report) -> None:
         vectors = np.fromfile(folder / f"{what}.bytes", dtype="<f4").reshape(-1, d)
         n = len(vectors)
         start = time.perf_counter()
-        found = nearest(vectors, 10, method=config.site.neighbour_search, threads=config.word2vec.workers)
+        found = nearest(vectors, 10, method=config.site.neighbour_search, threads=config.run.workers)
         ours = time.perf_counter() - start
         sample = np.sort(rng.choice(n, size=min(n, 2000), replace=False))
         exact = exact_nearest(vectors, 10, rows=sample)

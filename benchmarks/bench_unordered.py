@@ -72,7 +72,7 @@ def _synthetic(ratings: int):
 
 
 def main(argv=None) -> int:
-    from embedder.quality.evaluate import EvalOptions, run
+    from embedder.quality.runner import EvalOptions, run
     from embedder.ratings.readers import read_dataset
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

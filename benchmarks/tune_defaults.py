@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Choose the Word2Vec and recommendation defaults on the val split (never on test).
 
-    python benchmarks/tune_defaults.py --ratings ../shared/data/ml-latest-small --out val-small.jsonl
-    python benchmarks/tune_defaults.py --ratings ../shared/data/ml-100k --seeds 0 1 --configs 'window=30,epochs=8'
+    python benchmarks/tune_defaults.py --ratings path/to/ml-latest-small --out val-small.jsonl
+    python benchmarks/tune_defaults.py --ratings path/to/ml-100k --seeds 0 1 --configs 'window=30,epochs=8'
 
 For every Word2Vec setting (``--configs``: comma-separated overrides of the
 build's defaults, one setting per argument; ``order=shuffle`` reshuffles), and
@@ -45,7 +45,8 @@ def parse_config(text: str) -> dict:
 
 
 def main(argv=None) -> int:
-    from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users, similar_figures, Timer
+    from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users, similar_figures
+    from embedder.timing import Timer
     from embedder.model.word2vec import Word2VecParams, train_word_vectors
     from embedder.ratings.readers import read_dataset
     from embedder.model.recommend import ScoringParams

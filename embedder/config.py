@@ -1,27 +1,30 @@
-"""The build's settings: one typed, validated value made from the command line.
+"""The build's settings -> one typed, validated ``BuildConfig``.
 
-This is the only module that reads the outside world's settings (the
-environment: ``REELSPACE_DATA``, ``REELSPACE_MIRROR``); everything below it
-receives plain values.  All problems are collected and reported at once.
+``embedder.settings`` declares every setting once (name, group, default,
+bounds, help) and layers defaults < ``--config`` file < command line;
+``make_config`` turns that flat mapping into the ``BuildConfig`` the pipeline
+runs, checking everything that involves more than one setting or the world
+(paths, installed packages, Spark).  This is the only module that reads the
+outside world's settings (the environment: ``REELSPACE_DATA``,
+``REELSPACE_MIRROR``); everything below it receives plain values.  All
+problems are collected and reported at once, as one line.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
-from embedder.ratings.datasets import default_cache_dir
 from embedder.errors import ConfigError
-from embedder.model.word2vec import Word2VecParams
-from embedder.cli.evaluate import scoring_from_args
-from embedder.ratings.readers import ReadSpec
-from embedder.model.recommend import ScoringParams, scoring_problems
+from embedder.model.recommend import ScoringParams
 from embedder.model.sequences import SequenceParams
-from embedder.site.pages import DEFAULT_TEMPLATES
-from embedder.spark import SparkParams
 from embedder.model.support import DEFAULT_MIN_RATINGS
-from embedder.model.sentence_vectors import METHODS
+from embedder.model.word2vec import Word2VecParams
+from embedder.ratings.datasets import default_cache_dir
+from embedder.ratings.readers import ReadSpec
+from embedder.site.pages import DEFAULT_TEMPLATES
+from embedder.spark.session import SparkParams
 
 #: What ``python build.py`` builds when no data is named.
 DEFAULT_DATASET = "ml-latest-small"
@@ -33,7 +36,8 @@ class DataConfig:
 
     Exactly one of ``dataset`` (a known name or ``"demo"``) and ``ratings`` (a
     path) is set.  ``fallback_to_demo`` is true only for the default run, where
-    an offline machine should still get a working site.
+    an offline machine should still get a working site.  ``log_order`` is
+    ``--log-order`` (``embedder.ratings.order``).
     """
 
     dataset: str | None
@@ -44,6 +48,7 @@ class DataConfig:
     mirror: str | None
     fallback_to_demo: bool
     demo_seed: int = 0
+    log_order: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -56,27 +61,25 @@ class SiteConfig:
     neighbours: int
     sprite_tile: int
     template_dir: Path
-    # Sharing (issue 4): the TensorBoard logdir (default <out_dir>/tensorboard/)
-    # and a user-supplied standalone projector page to self-host.
+    # The TensorBoard logdir (default <out_dir>/tensorboard/) and a user-supplied standalone projector page.
     tensorboard_logdir: Path | None = None
     tensorboard: bool = True
     projector_html: Path | None = None
-    # Explorer (issue 3): the 2-D layouts to compute (None: chosen by size,
-    # see embedder.layouts.auto_layouts) and whether to write movies/<id>.html.
+    # The explorer's 2-D layouts (None: chosen by size, embedder.maps.layouts.auto_layouts) and movies/<id>.html.
     layouts: tuple[str, ...] | None = None
     movie_pages: bool = False
-    # Scale (issue 7): the projector bundle keeps the N most-rated movies and users (the explorer keeps all),
+    # The projector bundle keeps the N most-rated movies and users (the explorer keeps all),
     # and how neighbours are found (embedder.model.neighbours: exact up to 60,000 rows, else HNSW).
     max_points: int | None = None
     neighbour_search: str = "auto"
-    # Support: points rated fewer than this many times stay out of neighbour lists, the map's fit and regions,
+    # Points rated fewer than this many times stay out of neighbour lists, the map's fit and regions,
     # and the projector (embedder.model.support).
     min_support: int = DEFAULT_MIN_RATINGS
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The embeddings built beside Word2Vec (issue 6: ``--embedders``, see ``embedder.tf_models.embedders``).
+    """The embeddings built beside Word2Vec (``--embedders``, see ``embedder.tf_models.embedders``).
 
     ``embedders`` always holds ``w2v``; ``max_epochs`` None keeps each model's
     own limit (they stop early on a validation split anyway); ``retrain``
@@ -90,8 +93,22 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    """What every stage shares: the seed, the threads, progress bars, byte-identical output."""
+
+    seed: int = 0
+    workers: int = 2
+    progress: bool = False
+    deterministic: bool = False
+
+
+@dataclass(frozen=True)
 class BuildConfig:
-    """Everything one build needs."""
+    """Everything one build needs.
+
+    ``settings`` is the flat mapping it was made from (every setting, by name):
+    written into ``build.json`` as ``--config`` tables, so a build can be repeated.
+    """
 
     data: DataConfig
     sequences: SequenceParams
@@ -99,17 +116,27 @@ class BuildConfig:
     sentence_method: str
     sif_alpha: float
     site: SiteConfig
-    deterministic: bool
-    progress: bool
+    run: RunConfig = RunConfig()
     models: ModelConfig = ModelConfig()
-    # Issue 5: how recommendations are scored (embedder.model.recommend) and whether the build runs the evaluation.
+    # How recommendations are scored (embedder.model.recommend) and whether the build runs the evaluation.
     scoring: ScoringParams = ScoringParams()
     evaluate: bool = False
-    # --log-order: auto, time, file or none (embedder.ratings.order).
-    log_order: str = "auto"
     # --engine spark: read, sentences, Word2Vec and user vectors on Apache Spark (embedder.spark).
     engine: str = "local"
     spark: SparkParams | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def training_settings(self) -> dict:
+        """The settings it trains and scores with, as plain values: the one summary the site's settings
+        table, the model card and the evaluation report show."""
+        from dataclasses import asdict
+
+        return {
+            "sequences": asdict(self.sequences),
+            "word2vec": self.word2vec_settings(),
+            "user_vectors": {"method": self.sentence_method, "sif_alpha": self.sif_alpha},
+            "recommendations": self.scoring.settings(),
+        }
 
     def word2vec_settings(self) -> dict:
         """The Word2Vec settings as the engine that trains uses them (shown on the site and the model card)."""
@@ -133,99 +160,100 @@ def for_log(config: BuildConfig, order) -> BuildConfig:
 
 
 def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
-    """Turn parsed command-line arguments into a validated ``BuildConfig``."""
+    """The ``BuildConfig`` of parsed command-line arguments: defaults < ``--config FILE`` < the options typed.
+
+    ``args`` comes from a parser whose settings options ``embedder.settings.add_options`` made
+    (their defaults suppressed, so only what was typed is there).
+    """
+    from embedder.settings import given, read_file, resolve
+
     problems: list[str] = []
-    data = _data_config(args, env, known_datasets, problems)
-    sequences = SequenceParams(
-        orientation=args.orientation,
-        min_rating=args.min_rating,
-        min_count=args.min_count,
-        min_length=args.min_length,
-    )
+    layers = [read_file(Path(args.config))] if getattr(args, "config", None) else []
+    values = resolve(*layers, given(args), problems=problems)
+    return make_config(values, env, known_datasets, problems=problems)
+
+
+def make_config(values: Mapping[str, Any], env: Mapping[str, str], known_datasets, *,
+                problems: list[str] | None = None) -> BuildConfig:
+    """A validated ``BuildConfig`` from a mapping of settings (``embedder.settings``; missing ones take defaults).
+
+    Raises ``ConfigError`` with every problem found, joined into one line.
+    """
+    from embedder.settings import resolve
+
+    problems = [] if problems is None else problems
+    v = resolve(values, problems=problems)
+    run = RunConfig(seed=v["seed"], workers=1 if v["deterministic"] else v["workers"], progress=not v["quiet"],
+                    deterministic=v["deterministic"])
+    data = _data_config(v, env, known_datasets, problems)
+    sequences = SequenceParams(orientation=v["orientation"], min_rating=v["min_rating"], min_count=v["min_count"],
+                               min_length=v["min_length"])
     word2vec = Word2VecParams(
-        vector_size=args.vector_size,
-        window=args.window,
-        epochs=args.epochs,
-        negative=args.negative,
-        ns_exponent=args.ns_exponent,
-        sample=args.sample,
-        alpha=args.alpha,
-        shuffle={"auto": None, "time": False, "shuffle": True}[args.order],
-        seed=args.seed,
-        workers=1 if args.deterministic else args.workers,
-        corpus_file=bool(getattr(args, "corpus_file", False)),
+        vector_size=v["vector_size"], window=v["window"], epochs=v["epochs"], negative=v["negative"],
+        ns_exponent=v["ns_exponent"], sample=v["sample"], alpha=v["alpha"],
+        shuffle={"auto": None, "time": False, "shuffle": True}[v["order"]],
+        seed=run.seed, workers=run.workers, corpus_file=v["corpus_file"],
     )
     site = SiteConfig(
-        out_dir=Path(args.out),
-        base_url=_base_url(args.base_url, problems),
-        posters=Path(args.posters) if args.posters else None,
-        neighbours=args.neighbours,
-        sprite_tile=args.sprite_tile,
+        out_dir=Path(v["out"]),
+        base_url=_base_url(v["base_url"], problems),
+        posters=Path(v["posters"]) if v["posters"] else None,
+        neighbours=v["neighbours"],
+        sprite_tile=v["sprite_tile"],
         template_dir=DEFAULT_TEMPLATES,
-        tensorboard_logdir=Path(args.tensorboard_logdir) if getattr(args, "tensorboard_logdir", None) else None,
-        tensorboard=not getattr(args, "no_tensorboard", False),
-        projector_html=Path(args.projector_html) if getattr(args, "projector_html", None) else None,
-        layouts=_layouts(getattr(args, "layouts", None), problems),
-        movie_pages=bool(getattr(args, "movie_pages", False)),
-        max_points=getattr(args, "max_points", None),
-        neighbour_search=getattr(args, "neighbour_search", None) or "auto",
-        min_support=getattr(args, "min_support", DEFAULT_MIN_RATINGS),
+        tensorboard_logdir=Path(v["tensorboard_logdir"]) if v["tensorboard_logdir"] else None,
+        tensorboard=v["tensorboard"],
+        projector_html=Path(v["projector_html"]) if v["projector_html"] else None,
+        layouts=_layouts(v["layouts"], problems),
+        movie_pages=v["movie_pages"],
+        max_points=v["max_points"],
+        neighbour_search=v["neighbour_search"],
+        min_support=v["min_support"],
     )
-    models = _models(args, problems)
-    scoring = scoring_from_args(args)  # issue 5
-    problems.extend(scoring_problems(scoring))
-    _check_numbers(args, problems)
+    scoring = ScoringParams(method=v["rec_scoring"], decay=v["rec_decay"], last_k=v["rec_last_k"],
+                            prior=v["rec_prior"], lam=v["rec_lambda"])
+    models = _models(v, problems)
+    if v["corpus_file"] and v["order"] == "shuffle":
+        problems.append("--corpus-file trains on one fixed file, --order shuffle reshuffles every epoch: pass one")
     _check_paths(site, data, problems)
     _check_sharing(site, problems)
-    engine, spark = _engine(args, env, data, problems)
+    engine, spark = _engine(v, env, data, problems)
     if problems:
         raise ConfigError("; ".join(problems))
-    return BuildConfig(
-        data=data,
-        sequences=sequences,
-        word2vec=word2vec,
-        sentence_method=args.user_vectors,
-        sif_alpha=args.sif_alpha,
-        site=site,
-        deterministic=args.deterministic,
-        progress=not args.quiet,
-        models=models,
-        scoring=scoring,
-        evaluate=bool(getattr(args, "evaluate", False)),
-        log_order=getattr(args, "log_order", "auto"),
-        engine=engine,
-        spark=spark,
-    )
+    return BuildConfig(data=data, sequences=sequences, word2vec=word2vec, sentence_method=v["user_vectors"],
+                       sif_alpha=v["sif_alpha"], site=site, run=run, models=models, scoring=scoring,
+                       evaluate=v["evaluate"], engine=engine, spark=spark, settings=dict(v))
 
 
-def _data_config(args, env, known_datasets, problems) -> DataConfig:
-    if args.dataset and args.ratings:
+def _data_config(v, env, known_datasets, problems) -> DataConfig:
+    if v["dataset"] and v["ratings"]:
         problems.append("--dataset and --ratings name two different inputs: pass one")
-    if args.dataset and args.dataset != "demo" and args.dataset not in known_datasets:
-        problems.append(f"unknown --dataset {args.dataset!r} (known: demo, {', '.join(sorted(known_datasets))})")
-    generic = any(v is not None for v in (args.sep, args.columns, args.movies))
-    if generic and not args.ratings:
+    if v["dataset"] and v["dataset"] != "demo" and v["dataset"] not in known_datasets:
+        problems.append(f"unknown --dataset {v['dataset']!r} (known: demo, {', '.join(sorted(known_datasets))})")
+    generic = any(v[name] is not None for name in ("sep", "columns", "movies"))
+    if generic and not v["ratings"]:
         problems.append("--sep, --columns and --movies describe a --ratings file: pass --ratings too")
     read = ReadSpec(
-        sep=_unescape(args.sep),
-        columns=_roles(args.columns, "--columns", problems),
-        header=args.header,
-        encoding=args.encoding,
-        movies=args.movies,
-        movies_sep=_unescape(args.movies_sep),
-        movies_columns=_roles(args.movies_columns, "--movies-columns", problems),
-        movies_header=args.movies_header,
-        movies_encoding=args.movies_encoding,
+        sep=_unescape(v["sep"]),
+        columns=_roles(v["columns"], "--columns", problems),
+        header=v["header"],
+        encoding=v["encoding"],
+        movies=v["movies"],
+        movies_sep=_unescape(v["movies_sep"]),
+        movies_columns=_roles(v["movies_columns"], "--movies-columns", problems),
+        movies_header=v["movies_header"],
+        movies_encoding=v["movies_encoding"],
     )
-    nothing_named = not args.dataset and not args.ratings
+    nothing_named = not v["dataset"] and not v["ratings"]
     return DataConfig(
-        dataset=DEFAULT_DATASET if nothing_named else args.dataset,
-        ratings=Path(args.ratings) if args.ratings else None,
+        dataset=DEFAULT_DATASET if nothing_named else v["dataset"],
+        ratings=Path(v["ratings"]) if v["ratings"] else None,
         read=read,
-        strict=args.strict,
+        strict=v["strict"],
         cache_dir=default_cache_dir(env),
         mirror=env.get("REELSPACE_MIRROR") or None,
         fallback_to_demo=nothing_named,
+        log_order=v["log_order"],
     )
 
 
@@ -256,44 +284,6 @@ def _base_url(url: str | None, problems: list[str]) -> str | None:
         problems.append(f"--base-url {url!r} {problem}")
         return None
     return url if url.endswith("/") else url + "/"
-
-
-_LIMITS = {
-    "vector_size": (2, 4096),
-    "window": (1, 10_000),
-    "epochs": (1, 10_000),
-    "negative": (1, 100),
-    "workers": (1, 256),
-    "min_count": (1, None),
-    "min_length": (1, None),
-    "neighbours": (1, 100),
-    "sprite_tile": (8, 256),
-    "min_support": (1, None),
-}
-
-
-def _check_numbers(args, problems: list[str]) -> None:
-    for name, (low, high) in _LIMITS.items():
-        value = getattr(args, name, None)
-        if value is None:
-            continue
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            problems.append(f"--{name.replace('_', '-')} must be {bound}, got {value}")
-    if not 0 <= args.sample < 1:
-        problems.append(f"--sample must be in [0, 1), got {args.sample}")
-    if not 0 < args.alpha < 1:
-        problems.append(f"--alpha must be in (0, 1), got {args.alpha}")
-    if not -2 <= args.ns_exponent <= 2:
-        problems.append(f"--ns-exponent must be between -2 and 2, got {args.ns_exponent}")
-    if args.sif_alpha <= 0:
-        problems.append(f"--sif-alpha must be positive, got {args.sif_alpha}")
-    if getattr(args, "max_points", None) is not None and args.max_points < 2:
-        problems.append(f"--max-points must be at least 2 (the projector needs two points), got {args.max_points}")
-    if getattr(args, "corpus_file", False) and args.order == "shuffle":
-        problems.append("--corpus-file trains on one fixed file, --order shuffle reshuffles every epoch: pass one")
-    if args.user_vectors not in METHODS:
-        problems.append(f"--user-vectors must be one of {', '.join(METHODS)}")
 
 
 def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> None:
@@ -342,7 +332,7 @@ _SITE_NAMES = ("projector", "data", "static", "index.html", "build.json", "explo
 
 
 def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
-    """The TensorBoard logdir and the self-hosted projector page (issue 4)."""
+    """The TensorBoard logdir and the self-hosted projector page."""
     if site.projector_html is not None and not site.projector_html.is_file():
         problems.append(f"--projector-html {site.projector_html} is not a file (give the standalone projector's index.html)")
     if site.tensorboard_logdir is None:
@@ -358,7 +348,7 @@ def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
 
 
 def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
-    """``--layouts`` (issue 3): known names, and their packages installed."""
+    """``--layouts``: known names, and their packages installed."""
     from embedder.maps.layouts import missing_packages, parse_layouts
 
     try:
@@ -370,21 +360,17 @@ def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:
     return names
 
 
-def _models(args, problems: list[str]) -> ModelConfig:
-    """``--embedders`` and the model options (issue 6): known names, TensorFlow installed when needed."""
+def _models(v, problems: list[str]) -> ModelConfig:
+    """``--embedders`` and the model options: known names, TensorFlow installed when needed."""
     from embedder.tf_models.embedders import missing_tensorflow, parse_embedders
 
     try:
-        names = parse_embedders(getattr(args, "embedders", None))
+        names = parse_embedders(v["embedders"])
     except ConfigError as error:
         problems.append(str(error))
         names = ("w2v",)
     problems.extend(missing_tensorflow(names))
-    max_epochs = getattr(args, "model_epochs", None)
-    if max_epochs is not None and not 1 <= max_epochs <= 1000:
-        problems.append(f"--model-epochs must be between 1 and 1000, got {max_epochs}")
-    return ModelConfig(embedders=names, max_epochs=max_epochs, retrain=bool(getattr(args, "retrain", False)),
-                       cache=not getattr(args, "no_model_cache", False))
+    return ModelConfig(embedders=names, max_epochs=v["model_epochs"], retrain=v["retrain"], cache=v["model_cache"])
 
 
 def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
@@ -392,13 +378,12 @@ def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
     return replace(config, site=replace(config.site, out_dir=Path(out_dir)))
 
 
-def _engine(args, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkParams | None]:
+def _engine(v, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkParams | None]:
     """``--engine`` and the Spark options: pyspark and Java present, options that Spark's reader and Word2Vec take."""
-    from embedder.spark import check_dataset, missing_spark
+    from embedder.spark.read import check_dataset
+    from embedder.spark.session import missing_spark
 
-    engine = getattr(args, "engine", None) or "local"
-    master, conf = getattr(args, "spark_master", None), getattr(args, "spark_conf", None) or []
-    partitions = getattr(args, "spark_word2vec_partitions", None)
+    engine, master, conf, partitions = v["engine"], v["spark_master"], v["spark_conf"], v["spark_word2vec_partitions"]
     if engine != "spark":
         if master is not None or conf or partitions is not None:
             problems.append("--spark-master, --spark-conf and --spark-word2vec-partitions set up --engine spark: "
@@ -412,22 +397,19 @@ def _engine(args, env, data: DataConfig, problems: list[str]) -> tuple[str, Spar
             problems.append(f"--spark-conf {text!r} is not KEY=VALUE (e.g. spark.driver.memory=8g)")
         else:
             pairs.append((key.strip(), value))
-    if partitions is not None and not 1 <= partitions <= 10_000:
-        problems.append(f"--spark-word2vec-partitions must be between 1 and 10000, got {partitions}")
-    if any(getattr(args, name, None) is not None for name in ("sep", "columns", "header", "encoding", "movies",
-                                                             "movies_sep", "movies_columns", "movies_header",
-                                                             "movies_encoding")):
+    if any(v[name] is not None for name in ("sep", "columns", "header", "encoding", "movies", "movies_sep",
+                                            "movies_columns", "movies_header", "movies_encoding")):
         problems.append("--sep, --columns, --header, --encoding and the --movies options describe other formats: "
                         "the spark engine reads MovieLens ratings.csv layouts (use --engine local)")
     if data.ratings is None:
         problems.extend(check_dataset(data.dataset))
-    if args.order == "shuffle":
+    if v["order"] == "shuffle":
         problems.append("--order shuffle reshuffles sentences every epoch, which Spark's Word2Vec cannot: "
                         "use --order time or --engine local")
     gensim = Word2VecParams()
-    if (args.negative, args.ns_exponent, args.sample) != (gensim.negative, gensim.ns_exponent, gensim.sample):
+    if (v["negative"], v["ns_exponent"], v["sample"]) != (gensim.negative, gensim.ns_exponent, gensim.sample):
         problems.append("--negative, --ns-exponent and --sample are gensim's negative-sampling settings; Spark's "
                         "Word2Vec uses hierarchical softmax without them: drop them or use --engine local")
-    if getattr(args, "corpus_file", False):
+    if v["corpus_file"]:
         problems.append("--corpus-file feeds gensim; Spark's Word2Vec reads the sentences from Spark: drop it")
     return engine, SparkParams(master=master, conf=tuple(pairs), word2vec_partitions=partitions or 1)

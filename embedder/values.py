@@ -2,14 +2,15 @@
 
 Reading the pipeline left to right::
 
-    readers / demo  ->  Dataset
-    sequences       ->  Sequences        (one "sentence" per user, or per movie)
-    movie_vectors   ->  WordVectors      (gensim Word2Vec over the sentences)
-    user_vectors    ->  SentenceVectors  (SIF / uSIF / mean over the sentences)
-    neighbours      ->  Neighbours       (top-k cosine)
-    projector       ->  {relative path: bytes}
-    site            ->  {relative path: bytes}
-    output          ->  the files on disk, swapped in atomically
+    ratings/ (sources, readers, demo, order)  ->  Dataset
+    model/sequences                           ->  Sequences        (one "sentence" per user, or per movie)
+    model/word2vec                            ->  WordVectors      (gensim Word2Vec over the sentences)
+    model/sentence_vectors                    ->  SentenceVectors  (SIF / uSIF / mean over the sentences)
+    pipeline                                  ->  Side             (an embedding as the site shows it)
+    model/neighbours                          ->  Neighbours       (top-k cosine)
+    maps/                                     ->  Maps             (layouts, regions, picture)
+    site/                                     ->  {relative path: bytes}
+    output                                    ->  the files on disk, swapped in atomically
 
 Every value is a frozen dataclass of numpy arrays and plain Python values, so a
 stage can be fed a precomputed upstream result (tests inject fixed vectors).
@@ -144,3 +145,21 @@ class Neighbours:
 
     indices: np.ndarray
     scores: np.ndarray
+
+
+@dataclass
+class Side:
+    """One embedding as the site shows it: which side (``"movies"`` or ``"users"``), its rows and vectors.
+
+    ``slug`` names the tensor's files (``movies``, ``users_softmax`` ...), ``name``
+    is its title (``movies · word2vec``), ``how`` one line on how it was made.
+    ``ids`` follow the rows (None for an extra embedder's tensor, whose rows
+    are those of the Word2Vec side of the same name).
+    """
+
+    side: str
+    slug: str
+    name: str
+    how: str
+    ids: np.ndarray | None
+    vectors: np.ndarray

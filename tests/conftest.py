@@ -17,3 +17,13 @@ def tier(request, monkeypatch) -> str:
     else:
         monkeypatch.setattr(logs, "_read_log_located", lambda *args: None)
     return request.param
+
+
+#: Markers whose tests are slow by nature: they are also marked ``slow`` (``-m "not slow"`` is the fast tier).
+SLOW_BY_NATURE = ("browser", "spark", "tf", "shared")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SLOW_BY_NATURE) and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)

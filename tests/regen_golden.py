@@ -4,10 +4,12 @@
 two embeddings with fixed vectors over six movies whose titles carry a tab, a
 newline, ``<script>``, quotes and accents, and an id with leading zeros.
 
-After an intended change to the output, regenerate the files and review the
-diff like code::
+It also regenerates the golden copy of the whole demo site
+(``tests/golden_site.py``, ``tests/golden/site/``).  After an intended change
+to the output, regenerate everything with one command and review the diff
+like code::
 
-    python -m tests.regen_golden
+    python tests/regen_golden.py        # or: python -m tests.regen_golden
 
 The sprite is compared by decoded pixels, so a different zlib does not matter;
 a different Pillow or FreeType may change the text pixels and need a regen.
@@ -16,13 +18,17 @@ a different Pillow or FreeType may change the text pixels and need a regen.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
-import numpy as np
+if __package__ in (None, ""):  # run as a script: make the repository (embedder, tests) importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedder.site.projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata
-from embedder.site.sprite import make_sprite
-from embedder.values import Movies, Users
+import numpy as np  # noqa: E402
+
+from embedder.site.projector import Embedding, movie_metadata, primary_genres, projector_files, user_metadata  # noqa: E402
+from embedder.site.sprite import make_sprite  # noqa: E402
+from embedder.values import Movies, Users  # noqa: E402
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 FOLDER = "projector"
@@ -102,7 +108,7 @@ def golden_files() -> dict[str, bytes]:
     return projector_files(embeddings, folder=FOLDER, base_url=BASE_URL, bookmarks={"movies": [golden_state(6)]})
 
 
-def main() -> int:
+def regen_projector() -> None:
     """Rewrite ``tests/golden/projector/`` from ``golden_files()``."""
     target = GOLDEN_DIR / FOLDER
     target.mkdir(parents=True, exist_ok=True)
@@ -111,6 +117,22 @@ def main() -> int:
     for path, data in sorted(golden_files().items()):
         (GOLDEN_DIR / path).write_bytes(data)
         print(f"wrote {GOLDEN_DIR / path}")
+
+
+def regen_site() -> None:
+    """Rebuild the golden demo site and rewrite ``tests/golden/site/`` from it."""
+    from tests import golden_site
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = golden_site.site_files(golden_site.build_site(Path(tmp) / "site"))
+    written = golden_site.write_golden(files)
+    print(f"wrote {len(written) - 1} files of the demo site and {golden_site.MANIFEST} ({len(files)} files listed)")
+
+
+def main() -> int:
+    """Regenerate every golden file: the projector bundle and the whole demo site."""
+    regen_projector()
+    regen_site()
     return 0
 
 

@@ -211,6 +211,7 @@ def test_a_logdir_that_holds_an_input_is_refused(tmp_path, capsys):
 # --- a symlinked output folder ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_build_through_a_symlink_updates_its_target_and_keeps_the_link(tmp_path, capsys):
     real, link = tmp_path / "real", tmp_path / "link"
     real.mkdir()
@@ -295,6 +296,7 @@ def test_a_build_refuses_while_another_process_holds_the_folder(tmp_path, capsys
     assert names(tmp_path) == []  # the holder removed its lock file on the way out
 
 
+@pytest.mark.slow
 def test_a_second_build_refuses_at_once_and_the_first_completes(tmp_path, monkeypatch, capsys):
     out = tmp_path / "site"
     real = pipeline.sentence_vectors
@@ -444,6 +446,7 @@ def test_the_message_claims_nothing_it_does_not_know(tmp_path):
         assert interrupted_message() == f"interrupted: --out {tmp_path / 'site'} was not written"
 
 
+@pytest.mark.slow
 def test_ctrl_c_through_the_command_line_prints_a_true_line(tmp_path, monkeypatch, capsys):
     out = tmp_path / "site"
     assert main([*DEMO, "--out", str(out)], env={}) == 0

@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import replace
 
+from embedder.invocation import command
 from embedder.synthetic.logs import SyntheticSpec, write_movielens
 
 DESCRIPTION = """\
@@ -81,5 +82,5 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     stats = write_movielens(spec, args.out_dir, force=args.force, progress=not args.quiet and sys.stderr.isatty())
     print(f"wrote {args.out_dir}: {stats.summary()}; {time.perf_counter() - started:.1f} s")
-    print(f"next: python build.py --ratings {args.out_dir}")
+    print(f"next: {command()} --ratings {args.out_dir}")
     return 0

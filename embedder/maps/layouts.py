@@ -1,7 +1,7 @@
 """Vectors (+ which rows to trust) -> 2-D layouts of every point: t-SNE (the default map), PCA, UMAP.
 
 The Embedding Projector computes t-SNE on a 10,000-point sample and UMAP on
-5,000 (PROJECTOR_FORMAT.md §7); reelspace computes them at build time, ships
+5,000 (docs/projector-format.md, "Tensors"); reelspace computes them at build time, ships
 them to its own explorer and to the projector as bookmarks
 (``embedder.site.bookmarks``), so one click shows the whole catalogue.
 
@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -48,6 +47,7 @@ import numpy as np
 
 from embedder.errors import ConfigError
 from embedder.model.neighbours import nearest, nearest_in, normalise
+from embedder.timing import Stages
 
 #: Every layout reelspace can compute, in the order they are offered.
 LAYOUTS = ("pca", "tsne", "umap")
@@ -163,28 +163,18 @@ def compute_layouts(movies, users, names: tuple[str, ...] | None, *, seed: int =
     names = auto_layouts() if names is None else names
     if min(len(movies.fit_rows(seed)), len(users.fit_rows(seed))) < MIN_POINTS:
         names = ("pca",)
-    bar = _bar(len(names) * 2, progress)
     result = {"movies": {}, "users": {}}
-    seconds = {}
-    try:
+    with Stages(len(names) * 2, progress=progress, desc="layouts", unit="layout") as stages:
         for name in names:
             for what, points in (("movies", movies), ("users", users)):
-                if bar is not None:
-                    bar.set_postfix_str(f"{LABELS[name]} of {len(points.vectors):,} {what}")
-                start = time.perf_counter()
-                result[what][name] = layout(name, points, seed=seed, threads=threads)
-                seconds[f"{name} {what}"] = time.perf_counter() - start
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+                with stages.stage(f"{name} {what}", label=f"{LABELS[name]} of {len(points.vectors):,} {what}"):
+                    result[what][name] = layout(name, points, seed=seed, threads=threads)
     movie_maps, user_maps = result["movies"], result["users"]
     # A degenerate input (e.g. identical vectors) can make t-SNE or UMAP diverge: keep the finite layouts.
     kept = tuple(n for n in names if n == "pca" or (np.isfinite(movie_maps[n].coords).all() and np.isfinite(user_maps[n].coords).all()))
     if not np.isfinite(movie_maps["pca"].coords).all() or not np.isfinite(user_maps["pca"].coords).all():
         raise ValueError("the vectors give a non-finite PCA layout")
-    return Layouts(names=kept, movies={n: movie_maps[n] for n in kept}, users={n: user_maps[n] for n in kept}, seconds=seconds)
+    return Layouts(names=kept, movies={n: movie_maps[n] for n in kept}, users={n: user_maps[n] for n in kept}, seconds=stages.timings)
 
 
 def layout(name: str, points, *, seed: int = 0, threads: int = 1) -> Layout:
@@ -342,11 +332,3 @@ def _require(name: str) -> None:
     problems = missing_packages([name])
     if problems:
         raise ConfigError(problems[0])
-
-
-def _bar(total: int, progress: bool):
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="layouts", unit="layout", leave=False, file=sys.stderr)

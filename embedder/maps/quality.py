@@ -26,7 +26,7 @@ from embedder.model.neighbours import nearest_in
 from embedder.values import Neighbours
 
 K = 10
-#: Anchors of the genre figure: movies rated at least this often (QUALITY.md's protocol).
+#: Anchors of the genre figure: movies rated at least this often (the evaluation protocol, docs/quality.md).
 ANCHOR_RATINGS = 10
 SAMPLE = 5_000
 

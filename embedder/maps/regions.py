@@ -32,7 +32,7 @@ import numpy as np
 
 from embedder.ratings.genres import NO_GENRE
 
-#: The projector colours a column by category up to 50 values (PROJECTOR_FORMAT.md §6).
+#: The projector colours a column by category up to 50 values (docs/projector-format.md, "Metadata").
 MAX_REGIONS = 40
 MIN_REGION = 8
 #: A region holding more than this share of the map is clustered again.

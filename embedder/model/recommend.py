@@ -14,11 +14,11 @@ are ``j_1 .. j_n``:
     ``log q(i)`` the model was trained to leave out, so the sum is an average
     ``log p(i | j)`` -- the probability of rating ``i`` next to the user's
     recent movies.  The default prior, 0.6, ranked best on the val split
-    (README "Quality").
+    (docs/quality.md).
 ``cosine``: the cosine between a user vector (the same weighted mean of input
     vectors, or a SIF / uSIF vector passed in) and each movie's input vector,
     the design the map started from.  It ignores popularity and measures
-    poorly (README "Quality").
+    poorly (docs/quality.md).
 
 On an unordered log (``embedder.ratings.order``) neither has recency to work with,
 and ``ease`` -- EASE over the supported movies (``embedder.model.ease``) -- ranks
@@ -43,7 +43,7 @@ SCORINGS = ("auto", "io", "cosine", "ease")
 
 @dataclass(frozen=True)
 class ScoringParams:
-    """How users are scored against movies (defaults measured: README "Quality").
+    """How users are scored against movies (defaults measured: docs/quality.md).
 
     method
         ``"io"``: context vector . output vectors (``syn1neg``) + prior;

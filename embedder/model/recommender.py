@@ -18,7 +18,7 @@ import numpy as np
 from embedder.model.recommend import ScoringParams
 from embedder.values import Sequences, WordVectors
 
-#: Why each scorer is the default where it is (measured on held-out data: README "Quality").
+#: Why each scorer is the default where it is (measured on held-out data: docs/quality.md).
 WHY = {
     "io": "the default on logs with an order: Word2Vec's own skip-gram objective with the user's latest movies "
           "weighted most ranked held-out movies above EASE on time-ordered logs",

@@ -26,15 +26,15 @@ from embedder.values import Sequences, WordVectors
 class Word2VecParams:
     """Word2Vec settings.  Defaults are item2vec settings, not gensim's text ones.
 
-    One model serves the map and the recommendations (issue 5, README
-    "Quality": chosen on the val split of ml-latest-small and ml-100k, the
+    One model serves the map and the recommendations (the held-out
+    evaluation, docs/quality.md: chosen on the val split of ml-latest-small and ml-100k, the
     figures are there).  Time-ordered sentences with a wide window capture
     the sessions in which people rate similar films together: they gave the
     most genre-coherent neighbours and, scored through ``syn1neg`` with
     recency (``recommend.py``), recommendations above EASE's on held-out data;
     reshuffling every epoch (``shuffle=True``, the item2vec "set" view) was
     worse on both.  ``ns_exponent=1.0`` gave the most genre-coherent
-    neighbours (../shared/QUALITY.md §4-§5); ``sample=0`` because subsampling
+    neighbours (docs/quality.md); ``sample=0`` because subsampling
     at 1e-5..1e-4 is catastrophic on corpora of ~100k ratings.  10 epochs of
     32 dimensions beat 5 epochs of 50 on both figures (genre Jaccard@10
     0.360 / 0.386 against 0.348 / 0.388; recommendation NDCG@10 +10%) for
@@ -55,7 +55,7 @@ class Word2VecParams:
     workers: int = 2
     #: Feed gensim a temporary corpus file (``corpus_file`` mode) instead of
     #: in-memory sentences.  Same model; how it scales with --workers differs
-    #: (README "Scale").  Not a model setting, so not in ``settings()``.
+    #: (docs/scale.md).  Not a model setting, so not in ``settings()``.
     corpus_file: bool = False
 
     def for_log(self, ordered: bool, *, can_shuffle: bool = True) -> "Word2VecParams":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from urllib.parse import quote
 
 from embedder.errors import ReelspaceError
 from embedder.site.projector import PROJECTOR_URL
+from embedder.invocation import command
 
 
 class PublishError(ReelspaceError):
@@ -129,14 +131,33 @@ def one_line(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def read_manifest(site_dir: Path) -> dict:
+    """Read ``build.json`` of a built site, or explain how to get one."""
+    from embedder.output import MARKER
+    from embedder.site.sharing import MANIFEST
+
+    site_dir = Path(site_dir)
+    if not site_dir.is_dir():
+        raise PublishError(f"{site_dir}/ does not exist: build the site first ({command()}), or pass --site DIR")
+    path = site_dir / MANIFEST
+    if not (site_dir / MARKER).is_file() or not path.is_file():
+        raise PublishError(
+            f"{site_dir}/ is not a site built by this version of reelspace (no {MANIFEST}): rebuild it with {command()}"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise PublishError(f"{path}: not valid JSON ({error}); rebuild the site") from None
+
+
 def site_manifest(site_dir: Path) -> dict:
     """``build.json`` of a built site, with the fields the publishers use checked (type, and the base URL)."""
     from embedder.site.projector import base_url_problem
-    from embedder.site.sharing import MANIFEST, read_manifest
+    from embedder.site.sharing import MANIFEST
 
     manifest = read_manifest(site_dir)
     where = f"{Path(site_dir) / MANIFEST}"
-    rebuild = "rebuild the site with python build.py; nothing was published"
+    rebuild = f"rebuild the site with {command()}; nothing was published"
     if not isinstance(manifest, dict):
         raise PublishError(f"{where} is not a JSON object; {rebuild}")
     base_url = manifest.get("base_url")
@@ -186,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     """``build.py publish``'s parser: one subcommand per registered target."""
     parser = argparse.ArgumentParser(
         prog="build.py publish",
-        description="Publish a built site (default output/). Run python build.py first.",
+        description=f"Publish a built site (default output/). Run {command()} first.",
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
     for publisher in PUBLISHERS.values():

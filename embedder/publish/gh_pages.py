@@ -27,23 +27,25 @@ remote, or (when the remote lacks the branch or cannot be reached) only the
 local branch.
 
 ghp-import runs git in the current directory; a small subclass of its
-``Git`` runner passes ``cwd=`` instead, so no ``os.chdir`` is needed, and
-names the branch by its full ref, so a tag of the same name cannot stand in.
+``Git`` runner (``git_runner.RepoGit``) passes ``cwd=`` instead, so no
+``os.chdir`` is needed, and names the branch by its full ref, so a tag of
+the same name cannot stand in.  ``pages_address`` derives the Pages address
+and checks the build's ``--base-url`` against it.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import ghp_import
 
 from embedder.output import MARKER
 from embedder.publish import PublishError, PublishResult, human_size, one_line, site_files, site_manifest
+from embedder.publish.git_runner import RepoGit, first_line, last_line, ref_commit, remote_name
+from embedder.publish.pages_address import check_base_url, github_repo, pages_url
 
 DRY_RUN_HELP = "commit to the local branch but do not push (says whether the remote branch was compared)"
 FORCE_HELP = ("publish even to a branch that holds something other than a reelspace site (e.g. your source): "
@@ -56,13 +58,6 @@ PAGES_FILES = frozenset({"CNAME", ".nojekyll"})
 MAX_FILE_BYTES = 100 * 1024 * 1024
 #: A GitHub Pages site may be at most this large (1 GB).
 MAX_SITE_BYTES = 1_000_000_000
-
-_GITHUB_REMOTE = re.compile(
-    r"^(?:(?:https?|git|ssh)://(?:[^@/]+@)?(?:www\.)?github\.com(?::\d+)?/|(?:[^@/:]+@)?github\.com:)"
-    r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$",
-    re.IGNORECASE,
-)
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,7 @@ def publish(site_dir: Path, options: GhPagesOptions, *, dry_run: bool = False, s
     slug = github_repo(remote_url)
     where = f"{options.branch} of {slug or options.remote}"
     remote = _look_at_remote(git, options, dry_run, say)
-    local = _tip(git, f"refs/heads/{options.branch}")
+    local = ref_commit(git, f"refs/heads/{options.branch}")
     forced = _check_target(git, options, local, remote)
     base = remote.tip or local  # the commit the new one follows
     cname = _kept_cname(git, base, site_dir)
@@ -160,32 +155,6 @@ def publish(site_dir: Path, options: GhPagesOptions, *, dry_run: bool = False, s
         headline=_headline(site_dir, where, options, remote, after, changed, pushed, dry_run),
         notes=tuple(notes) + _pages_notes(manifest, expected, options),
     )
-
-
-class RepoGit(ghp_import.Git):
-    """ghp-import's ``Git`` runner, run in ``repo`` instead of the process's current directory."""
-
-    def __init__(self, repo: Path):
-        super().__init__(use_shell=False)
-        self.repo = Path(repo)
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("cwd", str(self.repo))
-        return super().open(*args, **kwargs)
-
-    def run(self, *args) -> str:
-        """git's output; PublishError with git's last message line when it fails."""
-        if self.call(*args) != 0:
-            raise PublishError(f"git {args[0]} failed: {_last_line(self.stderr)}")
-        return ghp_import.dec(self.stdout).strip()
-
-    def quiet_output(self, *args) -> str | None:
-        """git's output, or None when it fails."""
-        return ghp_import.dec(self.stdout).strip() if self.call(*args) == 0 else None
-
-    def get_prev_commit(self, branch: str) -> str | None:
-        """The tip of ``refs/heads/<branch>`` (ghp-import asks for it by short name, which a tag could shadow)."""
-        return _tip(self, f"refs/heads/{branch}")
 
 
 def _preflight(git, options: GhPagesOptions) -> None:
@@ -249,14 +218,14 @@ def _look_at_remote(git, options: GhPagesOptions, dry_run: bool, say) -> RemoteB
     """Fetch the remote branch's tip without changing any ref (``--refmap=``: only FETCH_HEAD is written)."""
     refspec = f"refs/heads/{options.branch}"
     if git.call("fetch", "--quiet", "--no-tags", "--refmap=", options.remote, refspec) == 0:
-        tip = _tip(git, "FETCH_HEAD")
+        tip = ref_commit(git, "FETCH_HEAD")
         if tip is None:
             raise PublishError(f"{options.branch} on {options.remote} is not a commit; nothing was published")
         return RemoteBranch("found", tip)
-    error = _first_line(git.stderr)
+    error = first_line(git.stderr)
     if "couldn't find remote ref" in error.lower():
         return RemoteBranch("absent")
-    unreachable = f"could not reach the remote {_remote_name(git, options.remote)} ({error})"
+    unreachable = f"could not reach the remote {remote_name(git, options.remote)} ({error})"
     if dry_run:
         say(f"warning: {unreachable}; the dry run compares the site with the local {options.branch} branch only")
         return RemoteBranch("unreachable")
@@ -310,26 +279,11 @@ def _follow_remote(git, options: GhPagesOptions, local: str | None, remote: Remo
         git.quiet_output("update-ref", "-d", tracking)
 
 
-def _tip(git, ref: str) -> str | None:
-    """The commit ``ref`` names, or None."""
-    return git.quiet_output("rev-parse", "-q", "--verify", "--end-of-options", f"{ref}^{{commit}}") or None
-
-
-def _remote_name(git, remote: str) -> str:
-    """``origin (URL)``, with git's insteadOf rewriting shown and any credentials in the URL hidden."""
-    configured = git.quiet_output("config", "--get", f"remote.{remote}.url") or ""
-    effective = git.quiet_output("ls-remote", "--get-url", remote) or configured
-    shown = _USERINFO.sub("***@", configured)
-    if effective != configured:
-        shown += f", which git rewrites to {_USERINFO.sub('***@', effective)}"
-    return f"{remote} ({one_line(shown, 200)})"
-
-
 def _push(git, options: GhPagesOptions) -> None:
     ref = f"refs/heads/{options.branch}"
     if git.call("push", "--quiet", options.remote, f"{ref}:{ref}") != 0:
         raise PublishError(
-            f"git push to {options.remote} failed: {_last_line(git.stderr)}; the commit is on your local "
+            f"git push to {options.remote} failed: {last_line(git.stderr)}; the commit is on your local "
             f"{options.branch} branch, run the same command again to retry"
         )
 
@@ -350,59 +304,26 @@ def _kept_cname(git, base: str | None, site_dir: Path) -> str | None:
     return one_line(lines[0], 253) if lines else None
 
 
-def github_repo(remote_url: str | None) -> str | None:
-    """``owner/repo`` of a github.com remote URL (https, ssh or scp-like), else None."""
-    match = _GITHUB_REMOTE.match((remote_url or "").strip())
-    return f"{match['owner']}/{match['repo']}" if match else None
-
-
-def pages_url(remote_url: str | None, cname: str | None = None) -> str | None:
-    """The address GitHub Pages serves the branch at, or None when it cannot be told.
-
-    A CNAME wins; otherwise ``https://<owner>.github.io/<repo>/``, or
-    ``https://<owner>.github.io/`` for the ``<owner>.github.io`` repository.
-    """
-    if cname:
-        host = cname.strip().removeprefix("https://").removeprefix("http://").strip("/")
-        return f"https://{host.lower()}/"
-    slug = github_repo(remote_url)
-    if slug is None:
-        return None
-    owner, repo = slug.split("/")
-    host = f"{owner.lower()}.github.io"
-    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
-
-
-def check_base_url(base_url: str | None, expected: str | None, allow_mismatch: bool) -> list[str]:
-    """Compare the build's ``--base-url`` with the expected Pages address; explain any mismatch."""
-    if expected is None:
-        return ["the Pages address cannot be derived from this remote (not github.com) and there is no CNAME, so --base-url was not checked"]
-    if base_url is None:
-        return [f"the site was built without --base-url, so it has no Embedding Projector link; "
-                f"rebuild with --base-url {expected} and publish again to get one"]
-    if _normal(base_url) == _normal(expected):
-        return []
-    explanation = (
-        f"the site was built with --base-url {base_url} but this branch is served at {expected}, so its projector link "
-        f"and hosted config point at the wrong address; rebuild with --base-url {expected}"
-    )
-    if allow_mismatch:
-        return [explanation + " (published anyway: --allow-url-mismatch)"]
-    raise PublishError(explanation + ", add a CNAME file for your own domain, or pass --allow-url-mismatch; nothing was published")
-
-
 def commit_message(manifest: dict, git=None) -> str:
     """A commit message naming the dataset, the embeddings and the build settings."""
     lines = [f"Publish {manifest.get('dataset', 'unknown')} embeddings ({manifest.get('generator', 'reelspace')})", ""]
     lines += [f"{e['name']}: {e['shape'][0]} x {e['shape'][1]}" for e in manifest.get("embeddings", [])]
-    settings = manifest.get("settings", {})
-    lines.append("settings: " + " ".join(f"{key}={_setting(value)}" for key, value in settings.items()))
+    lines.append("settings: " + " ".join(f"{key}={_setting(value)}" for key, value in _model_settings(manifest).items()))
     if manifest.get("base_url"):
         lines.append(f"base URL: {manifest['base_url']}")
     source = git.quiet_output("rev-parse", "--short", "HEAD") if git is not None else None
     if source:
         lines.append(f"source: {source}")
     return "\n".join(lines) + "\n"
+
+
+def _model_settings(manifest: dict) -> dict:
+    """The settings that decide the vectors, from build.json's tables (sentences, Word2Vec, user vectors, seed)."""
+    tables = manifest.get("settings", {})
+    flat = {key: value for table in ("sentences", "word2vec", "user_vectors") for key, value in tables.get(table, {}).items()}
+    run = tables.get("run", {})
+    flat.update({key: run[key] for key in ("seed", "deterministic") if key in run})
+    return flat
 
 
 def _setting(value) -> str:
@@ -446,32 +367,3 @@ def _pages_notes(manifest: dict, expected: str | None, options: GhPagesOptions) 
     if self_hosted and expected:
         notes.append(f"self-hosted projector: {expected}{self_hosted}")
     return tuple(notes)
-
-
-def _normal(url: str) -> str:
-    parts = urlsplit(url.strip())
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
-
-
-def _last_line(stderr) -> str:
-    """git's last message line (where push puts its verdict), cleaned."""
-    return _clean_line(_lines(stderr)[-1:])
-
-
-def _first_line(stderr) -> str:
-    """git's first error line (fetch and ls-remote put the cause first), cleaned."""
-    lines = [line for line in _lines(stderr) if not line.lower().startswith(("hint:", "warning:"))]
-    return _clean_line(lines[:1])
-
-
-def _lines(stderr) -> list[str]:
-    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
-    return [line.strip() for line in text.replace("\r", "\n").splitlines() if line.strip()]
-
-
-def _clean_line(lines: list[str]) -> str:
-    line = (lines[0] if lines else "no message").removeprefix("fatal: ").removeprefix("error: ")
-    # A remote URL may carry a token (https://user:token@host/...): never echo it.
-    return one_line(_USERINFO.sub("***@", line), 200)
-

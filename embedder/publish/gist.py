@@ -7,7 +7,7 @@ way, pushing to the gist's git remote, would carry them, but it needs the
 token on a git command line or in a credential store (where it could end up
 on disk or in ``ps``), cannot create the gist, and cannot be tested here.
 So the gist holds numeric TSV tensors (the projector parses any path not
-ending in ``.bytes`` as TSV, PROJECTOR_FORMAT.md §2), metadata and bookmarks;
+ending in ``.bytes`` as TSV, docs/projector-format.md, "Tensors"), metadata and bookmarks;
 **sprites are left out**.  For ``.bytes`` tensors and thumbnails, use
 ``publish gh-pages``.
 
@@ -46,6 +46,7 @@ from urllib.parse import quote
 from embedder.site.projector import CONFIG_NAME
 from embedder.publish import PublishError, PublishResult, Secret, human_size, one_line, share_link, site_manifest
 from embedder.publish.github_api import GIST_ID, GitHubApi, api_base_url
+from embedder.invocation import command
 
 DRY_RUN_HELP = "check and list what would be uploaded; contact nobody (no token needed)"
 
@@ -197,7 +198,7 @@ def flat_name(path: str) -> str:
 def check_limits(files: dict[str, str], folder: str) -> None:
     """Refuse an upload GitHub would truncate or refuse, before sending anything."""
     sizes = {name: len(text.encode("utf-8")) for name, text in files.items()}
-    pages = "publish to GitHub Pages instead: python build.py publish gh-pages"
+    pages = f"publish to GitHub Pages instead: {command()} publish gh-pages"
     for name, size in sizes.items():
         if size > MAX_FILE_BYTES:
             raise PublishError(
@@ -297,7 +298,7 @@ def _write_config(api: "GitHubApi", gist: dict, upload: Upload, state: str, uncl
 def _result(gist: dict, changed: bool, notes: list[str]) -> PublishResult:
     revision = _revision(gist)
     config_url = raw_url(_raw_base(gist), revision, CONFIG_NAME)
-    notes = notes + [f"to update this gist later: python build.py publish gist --gist {gist['id']}",
+    notes = notes + [f"to update this gist later: {command()} publish gist --gist {gist['id']}",
                      f"config: {config_url}"]
     verb = "published to" if changed else "no changes: already published in"
     return PublishResult(

@@ -1,4 +1,4 @@
-"""Leave-last-out evaluation: the split, the protocol, and the runner behind ``build.py evaluate``.
+"""Leave-last-out evaluation: the split and the protocol behind ``build.py evaluate``.
 
 The protocol:
 
@@ -20,14 +20,13 @@ The protocol:
 
 ``leave_last_out`` and ``make_task`` build the data; ``rank_users``,
 ``measure`` and ``similar_figures`` apply the protocol to any scorer (made by
-``scorers`` from ``baselines`` and ``recommend``); ``run`` puts it together
-and returns a ``model_card.Report``.
+``scorers`` from ``baselines`` and ``recommend``); ``runner.run`` puts it
+together and returns a ``model_card.Report``.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -44,6 +43,7 @@ from embedder.quality.metrics import (
     target_ranks,
     top_k,
 )
+from embedder.ratings.catalogue import catalogue_rows, positions
 from embedder.values import Dataset, Interactions, Sequences
 
 #: Users with fewer ratings are left out of the evaluation altogether.
@@ -147,7 +147,6 @@ class Task:
 
 def make_task(dataset: Dataset, split: Split, min_anchor_ratings: int = MIN_ANCHOR_RATINGS) -> Task:
     """Index a split by catalogue column (the movies present in its training data)."""
-    import pandas as pd
     from scipy.sparse import csr_matrix
 
     from embedder.model.sequences import SequenceParams, make_sequences
@@ -156,13 +155,13 @@ def make_task(dataset: Dataset, split: Split, min_anchor_ratings: int = MIN_ANCH
     catalogue = history.token_ids
     if not np.array_equal(history.sentence_ids, split.train.user_ids[split.users]):
         raise ValueError("every evaluated user must have training ratings")
-    targets = pd.Index(catalogue).get_indexer(split.train.item_ids[split.targets])
+    targets = positions(catalogue, split.train.item_ids[split.targets])
     # Copies: scipy keeps the index arrays it is given, and sum_duplicates sorts them in place.
     X = csr_matrix((np.ones(len(history.tokens), dtype=np.float32), history.tokens.copy(), history.indptr.copy()),
                    shape=(len(history), len(catalogue)))
     X.sum_duplicates()
     X.data[:] = 1.0
-    rows = pd.Index(dataset.movies.ids).get_indexer(catalogue)
+    rows = catalogue_rows(dataset, catalogue)
     genres, _ = genre_matrix([dataset.movies.genres[r] if r >= 0 else () for r in rows])
     counts = history.token_counts()
     anchors = np.flatnonzero((counts >= min_anchor_ratings) & genres.any(axis=1))
@@ -247,192 +246,3 @@ def similar_figures(task: Task, similarity: Similarity, k: int = K, chunk: int |
 def random_jaccard(task: Task) -> float:
     """The genre Jaccard@k random neighbours would get (its exact expectation)."""
     return random_genre_jaccard(task.genres, task.anchors)
-
-
-@dataclass
-class Timer:
-    """Wall seconds of a block: ``with timer: ...`` then ``timer.seconds``."""
-
-    seconds: float = 0.0
-    _start: float = field(default=0.0, repr=False)
-
-    def __enter__(self):
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds += time.perf_counter() - self._start
-        return False
-
-
-# --- the runner --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    """What ``run`` reports.
-
-    split
-        ``"test"`` (the figures to quote) or ``"val"`` (the split defaults are
-        chosen on).  Baseline settings always come from val.
-    repeats
-        Word2Vec rows are trained with ``repeats`` seeds (``seed, seed+1, ...``)
-        and reported as mean ± standard deviation over seeds.
-    baselines
-        Tune and report item-kNN and EASE (popularity is always there).
-    """
-
-    split: str = "test"
-    repeats: int = 1
-    baselines: bool = True
-
-
-def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptions(), *, say=lambda message: None):
-    """Evaluate the build's embedder (with ``config``'s settings) and the baselines on one split.
-
-    Parameters
-    ----------
-    dataset
-        The full ratings log; the split is made here.
-    config
-        A ``BuildConfig``: its sentence, Word2Vec and SIF settings are the ones
-        trained (with one worker thread, so ``--seed`` makes it deterministic).
-    scoring
-        The recommendation scoring to mark as the default row
-        (``ScoringParams()`` when None).
-    options
-        Which split, how many seeds, whether to run the baselines.
-    say
-        Called with a short progress message before each slow step.
-
-    Returns
-    -------
-    model_card.Report
-    """
-    from embedder.config import for_log
-    from embedder.quality.model_card import Report
-    from embedder.ratings.order import ordered_dataset
-    from embedder.model.recommend import ScoringParams
-    from embedder.quality.scorers import BaselineChoices, baseline_methods, tune_baselines
-
-    dataset = ordered_dataset(dataset, getattr(config, "log_order", "auto"), seed=config.word2vec.seed)
-    order = dataset.order
-    config = for_log(config, order)
-    scoring = (scoring or ScoringParams()).for_log(order.ordered)
-    started = time.perf_counter()
-    say(f"splitting: {order.protocol()}")
-    val = make_task(dataset, leave_last_out(dataset.interactions, "val"))
-    task = val if options.split == "val" else make_task(dataset, leave_last_out(dataset.interactions, "test"))
-    choices = (tune_baselines(val, recency=order.ordered, say=say) if options.baselines else
-               BaselineChoices(None, None, None, None, None, note="baselines not run (--no-baselines)"))
-    similar: dict = {}
-    rows = [_row(task, method, similar) for method in baseline_methods(task, choices, say=say)]
-    seeds = [config.word2vec.seed + i for i in range(max(1, options.repeats))]
-    runs = []
-    for seed in seeds:
-        say(f"word2vec seed {seed}")
-        seeded: dict = {}
-        runs.append([_row(task, method, seeded) for method in _embedder_methods(task, config, scoring, seed)])
-    rows += _over_seeds(runs)
-    return Report(
-        dataset={"name": dataset.name, "ratings": len(dataset.interactions),
-                 "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
-        split={"name": task.split.name, "protocol": order.protocol(), "order": order.describe(), "ordered": order.ordered,
-               "users": task.n_users, "catalogue": task.n_items, "anchors": len(task.anchors),
-               "unseen_targets": int((task.targets < 0).sum()), "min_ratings": MIN_RATINGS,
-               "min_anchor_ratings": MIN_ANCHOR_RATINGS},
-        random_jaccard=random_jaccard(task),
-        settings=_settings(config, scoring),
-        tuned=choices.as_dict(),
-        rows=rows,
-        comparisons=_comparisons(rows),
-        seeds=seeds,
-        seconds=time.perf_counter() - started,
-    )
-
-
-def _embedder_methods(task: Task, config, scoring, seed: int) -> list:
-    """Train the build's Word2Vec model on the split's training data and wrap its scorers."""
-    from dataclasses import replace
-
-    from embedder.model.word2vec import train_word_vectors
-    from embedder.quality.scorers import item2vec_methods, users_as_words_methods
-    from embedder.model.sequences import make_sequences
-    from embedder.model.sentence_vectors import METHODS, sentence_vectors
-
-    sequences, _ = make_sequences(task.split.train, config.sequences)
-    with Timer() as timer:
-        words = train_word_vectors(sequences, replace(config.word2vec, seed=seed, workers=1))
-    vectors = {m: sentence_vectors(sequences, words, m, alpha=config.sif_alpha).vectors for m in METHODS}
-    if config.sequences.orientation != "users":
-        return users_as_words_methods(task, sequences, words, vectors, timer.seconds)
-    if scoring.method != "ease":
-        return item2vec_methods(task, sequences, words, vectors, scoring, timer.seconds)
-    # EASE recommends (unordered logs): Word2Vec's io scoring is measured beside it, as it would score.
-    from embedder.model.recommend import ScoringParams
-    from embedder.quality.scorers import ease_method
-
-    io = ScoringParams().for_log(False)
-    methods = item2vec_methods(task, sequences, words, vectors, replace(io, method="io"), timer.seconds, default=False)
-    return methods + [ease_method(task, sequences, scoring, config.site.min_support, seed=seed)]
-
-
-def _row(task: Task, method, similar: dict):
-    """Apply the protocol to one method (similar-movies figures computed once per model)."""
-    from embedder.quality.model_card import Row
-
-    figures = measure(task, rank_users(task, method.scores))
-    sim = None
-    if method.similarity is not None:
-        if method.model not in similar:
-            similar[method.model] = similar_figures(task, method.similarity)
-        sim = similar[method.model]
-    return Row(method=method.name, family=method.family, settings=method.settings, hr=figures.hr,
-               hr_se=figures.hr_se, ndcg=figures.ndcg, coverage=figures.coverage,
-               genre_jaccard=None if sim is None else sim.genre_jaccard,
-               next_hr=None if sim is None else sim.next_hr, next_ndcg=None if sim is None else sim.next_ndcg,
-               train_seconds=method.train_seconds, default=method.default, hits=figures.hits)
-
-
-def _over_seeds(runs: list[list]) -> list:
-    """Rows of several seeds -> one row per method: means, std over seeds, per-user hits averaged."""
-    from dataclasses import replace
-
-    if len(runs) == 1:
-        return runs[0]
-    out = []
-    for rows in zip(*runs):
-        mean = lambda name: float(np.mean([getattr(r, name) for r in rows]))
-        opt = lambda name: None if rows[0].__dict__[name] is None else mean(name)
-        hits = np.mean([r.hits for r in rows], axis=0)
-        out.append(replace(rows[0], hr=mean("hr"), hr_se=standard_error(hits), ndcg=mean("ndcg"),
-                           coverage=mean("coverage"), genre_jaccard=opt("genre_jaccard"), next_hr=opt("next_hr"),
-                           next_ndcg=opt("next_ndcg"), train_seconds=mean("train_seconds"),
-                           hr_std=float(np.std([r.hr for r in rows], ddof=1)),
-                           ndcg_std=float(np.std([r.ndcg for r in rows], ddof=1)), hits=hits))
-    return out
-
-
-def _comparisons(rows: list) -> list[dict]:
-    """The default scoring against EASE and EASE-recent (or popularity): paired bootstrap over users."""
-    from embedder.quality.metrics import paired_bootstrap
-
-    default = next((r for r in rows if r.default), None)
-    references = ([r for r in rows if r.family == "baseline" and r.method.startswith("EASE")]
-                  or [r for r in rows if r.method == "popularity"])
-    out = []
-    for ref in references if default is not None else []:
-        diff, low, high = paired_bootstrap(default.hits, ref.hits)
-        out.append({"a": default.method, "b": ref.method, "diff": round(diff, 5), "low": round(low, 5),
-                    "high": round(high, 5), "ratio": round(default.hr / ref.hr, 3) if ref.hr else None})
-    return out
-
-
-def _settings(config, scoring) -> dict:
-    """The training settings the evaluation used, as plain values."""
-    from dataclasses import asdict
-
-    w2v = dict(config.word2vec.settings())
-    w2v["workers"] = 1
-    return {"word2vec": w2v, "sequences": asdict(config.sequences), "user_vectors": config.sentence_method,
-            "sif_alpha": config.sif_alpha, "recommendations": scoring.settings()}

@@ -1,7 +1,7 @@
 """Rankings -> quality figures: HR@k, NDCG@k, coverage, genre Jaccard, paired intervals.
 
 Everything here is plain numpy on integer item indices, so every figure can be
-checked by hand on a tiny ranking (``tests/test_metrics.py``).  A ranking is an
+checked by hand on a tiny ranking (``tests/quality/test_metrics.py``).  A ranking is an
 ``(n_users, k)`` int array of item indices, best first, ``-1`` where a user had
 fewer than ``k`` candidates.  Ties in a score are broken towards the lower item
 index, everywhere, so every figure is deterministic.

@@ -1,6 +1,6 @@
 """An evaluation's figures as a value: a table for the terminal, JSON, and the site's model card.
 
-``Report`` is what ``evaluate.run`` returns.  ``table()`` is the readable text
+``Report`` is what ``runner.run`` returns.  ``table()`` is the readable text
 ``build.py evaluate`` prints, ``to_dict()`` its ``--json`` form (every field
 documented in ``FIELDS``), and ``card()`` what the index page's "Model card"
 section shows.
@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from embedder.invocation import command
 
 #: What every row of the JSON holds (the tests check that each is present).
 FIELDS = {
@@ -194,25 +196,18 @@ def _opt(value: float | None, digits: int) -> str:
 MODEL_CARD_FILE = "data/model_card.json"
 
 
-def training_settings(config, recommender=None) -> dict:
-    """The settings a build trains and scores with, as plain values (the fitted recommender's when given)."""
-    from dataclasses import asdict
+def card_context(training: dict, dataset, report: Report | None, *, map_figures: dict | None = None,
+                 recommender=None) -> dict:
+    """The index page's "Model card": data, order, the map (``embedder.maps.stage.index_fields``), the
+    recommender and why, and (after ``--evaluate``) the figures.
 
-    return {
-        "sequences": asdict(config.sequences),
-        "word2vec": config.word2vec_settings(),
-        "user_vectors": {"method": config.sentence_method, "sif_alpha": config.sif_alpha},
-        "recommendations": config.scoring.settings() if recommender is None else recommender.settings,
-    }
-
-
-def card_context(config, dataset, report: Report | None, *, map_figures: dict | None = None, recommender=None) -> dict:
-    """The index page's "Model card": data, order, settings, the map (``embedder.maps.index_fields``), the
-    recommender and why, and (after ``--evaluate``) the figures."""
+    ``training`` is ``BuildConfig.training_settings()``; ``recommender`` the
+    build's ``embedder.model.recommender.Recommender`` (None: the explorer's cosine).
+    """
     order = getattr(dataset, "order", None)
     sentences = "time-ordered sentences" if order is None or order.kind == "time" else (
         "sentences in the file's order" if order.kind == "file" else
-        "sentences reshuffled every epoch (the log has no order)" if config.word2vec.shuffle else
+        "sentences reshuffled every epoch (the log has no order)" if training["word2vec"].get("shuffle") else
         "sentences in one random order (the log has no order)")
     return {
         "data": f"{dataset.name}: {len(dataset.interactions):,} ratings by {len(dataset.interactions.user_ids):,} users "
@@ -221,23 +216,25 @@ def card_context(config, dataset, report: Report | None, *, map_figures: dict | 
         "map": f"Word2Vec input vectors (cosine neighbours), {sentences}",
         "support": None if map_figures is None else map_figures["support"],
         "layout": None if map_figures is None else map_figures["quality"],
-        "recommendations": config.scoring.describe() if recommender is None else recommender.describe,
+        "recommendations": ("cosine of the user's and each movie's vector" if recommender is None
+                            else recommender.describe),
         "recommendations_why": None if recommender is None else recommender.why,
         "evaluation": None if report is None else report.card(),
-        "command": "python build.py evaluate",
+        "command": f"{command()} evaluate",
         "file": MODEL_CARD_FILE,
     }
 
 
-def card_json(config, dataset, report: Report | None, *, map_card: dict | None = None, recommender=None) -> bytes:
-    """``data/model_card.json``: the settings, order and map (``embedder.maps.card_fields``) always, the
-    evaluation when there is one."""
+def card_json(training: dict, dataset, report: Report | None, *, map_card: dict | None = None,
+              recommender=None) -> bytes:
+    """``data/model_card.json``: the settings (``BuildConfig.training_settings()``, with the fitted recommender's),
+    order and map (``embedder.maps.stage.card_fields``) always, the evaluation when there is one."""
     order = getattr(dataset, "order", None)
     doc = {
         "dataset": {"name": dataset.name, "ratings": len(dataset.interactions),
                     "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
         "order": None if order is None else order.as_dict(),
-        "settings": training_settings(config, recommender),
+        "settings": training if recommender is None else {**training, "recommendations": recommender.settings},
         "recommender": None if recommender is None else {"describe": recommender.describe, "why": recommender.why},
         "map": map_card,
         "evaluation": None if report is None else report.to_dict(),

@@ -1,12 +1,13 @@
 """Models -> the protocol's scorers: baselines (tuned on val) and the Word2Vec embedders.
 
-``evaluate`` applies one protocol to any ``Method``: a function from user rows
-to catalogue scores, and optionally an item similarity for the "similar
-movies" figures.  This module makes those functions for
+``evaluate`` defines one protocol for any ``Method`` (``runner`` applies it):
+a function from user rows to catalogue scores, and optionally an item
+similarity for the "similar movies" figures.  This module makes those
+functions for
 
 * the baselines of ``baselines.py`` -- popularity, item-kNN, EASE and EASE
   with recency-weighted queries -- with their settings chosen on the val split
-  (``tune_baselines``), by NDCG@10 as in ../shared/QUALITY.md;
+  (``tune_baselines``), by NDCG@10 (docs/quality.md);
 * a trained Word2Vec model: ``item2vec_methods`` (words are movies) gives
   cosine rows for SIF, uSIF and mean user vectors and ``io`` rows (context .
   ``syn1neg``), the build's default recommendation scoring among them;
@@ -16,7 +17,6 @@ movies" figures.  This module makes those functions for
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -25,6 +25,8 @@ import numpy as np
 from embedder.quality import baselines
 from embedder.quality.evaluate import Task, measure, rank_users
 from embedder.model.recommend import ScoringParams, history_weights, score_words
+from embedder.ratings.catalogue import positions
+from embedder.timing import Timer
 from embedder.values import Sequences, WordVectors
 
 #: Settings tried on the val split.
@@ -137,20 +139,20 @@ def baseline_methods(task: Task, choices: BaselineChoices, *, say=lambda message
         return methods
     G = baselines.gram(task.X)
     say("item-kNN")
-    start = time.perf_counter()
-    S = baselines.cosine_similarity(G, choices.knn_shrink)
-    Sk = baselines.keep_top_neighbours(S, choices.knn_neighbours)
-    seconds = time.perf_counter() - start
+    with Timer() as timer:
+        S = baselines.cosine_similarity(G, choices.knn_shrink)
+        Sk = baselines.keep_top_neighbours(S, choices.knn_neighbours)
     nb = choices.knn_neighbours or "all"
     methods.append(Method(f"item-kNN (cosine, {nb} neighbours, shrink {choices.knn_shrink:g})", "baseline",
                           lambda rows: baselines.scores_from(task.X[rows], Sk), similarity=lambda items: S[items],
-                          train_seconds=seconds, model="item-knn",
+                          train_seconds=timer.seconds, model="item-knn",
                           settings={"neighbours": choices.knn_neighbours, "shrink": choices.knn_shrink}))
     weights = {}
     for lam in dict.fromkeys(lam for lam in (choices.ease_lambda, choices.recent_lambda) if lam is not None):
         say(f"EASE lambda={lam:g}")
-        start = time.perf_counter()
-        weights[lam] = (baselines.ease(G, lam), time.perf_counter() - start)
+        with Timer() as timer:
+            fitted = baselines.ease(G, lam)
+        weights[lam] = (fitted, timer.seconds)
     B, seconds = weights[choices.ease_lambda]
     methods.append(Method(f"EASE (λ={choices.ease_lambda:g})", "baseline",
                           lambda rows: baselines.scores_from(task.X[rows], B), similarity=lambda items: B[items],
@@ -172,7 +174,7 @@ def baseline_methods(task: Task, choices: BaselineChoices, *, say=lambda message
 def io_variants(default: ScoringParams) -> list[tuple[str, ScoringParams, bool]]:
     """The scorings measured beside the default, as (name, params, is_default).
 
-    The whole profile through ``syn1neg`` without prior (QUALITY.md's
+    The whole profile through ``syn1neg`` without prior (the quality notes'
     "mean-io"), and the default without its recency, without its prior, and
     as it is; a variant equal to the default is listed once, as the default.
     """
@@ -201,11 +203,9 @@ class _Catalogue:
     """Maps a model's rows (words or sentences) onto the task's catalogue columns and users."""
 
     def __init__(self, task: Task, item_ids: np.ndarray, user_ids: np.ndarray):
-        import pandas as pd
-
         self.task = task
-        self.cols = pd.Index(task.catalogue).get_indexer(item_ids)  # model item row -> catalogue column
-        self.user_rows = pd.Index(user_ids).get_indexer(task.history.sentence_ids)  # task user -> model row
+        self.cols = positions(task.catalogue, item_ids)  # model item row -> catalogue column
+        self.user_rows = positions(user_ids, task.history.sentence_ids)  # task user -> model row
 
     def spread(self, scores: np.ndarray) -> np.ndarray:
         """(n, model items) -> (n, catalogue), -inf where the model has no vector."""
@@ -293,9 +293,8 @@ def ease_method(task: Task, sequences: Sequences, params: ScoringParams, min_sup
     from embedder.model.recommender import history_matrix
 
     history = history_matrix(sequences)
-    start = time.perf_counter()
-    model = fit_ease(history, sequences.token_counts() >= min_support, lam=params.lam, seed=seed)
-    seconds = time.perf_counter() - start
+    with Timer() as timer:
+        model = fit_ease(history, sequences.token_counts() >= min_support, lam=params.lam, seed=seed)
     cat = _Catalogue(task, sequences.token_ids, sequences.sentence_ids)
     cols = cat.cols[model.columns]
     users = cat.user_rows
@@ -310,7 +309,7 @@ def ease_method(task: Task, sequences: Sequences, params: ScoringParams, min_sup
         return out
 
     return Method(f"EASE · supported movies, λ={model.lam:g} from the training data" + (" (default)" if default else ""),
-                  "recommender", scores, train_seconds=seconds, default=default,
+                  "recommender", scores, train_seconds=timer.seconds, default=default,
                   model="ease-supported", settings=model.settings())
 
 

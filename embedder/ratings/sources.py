@@ -1,17 +1,20 @@
-"""DataConfig -> Dataset: the demo, a known dataset (cached or downloaded), or a path."""
+"""A ``config.DataConfig`` -> Dataset: the demo, a known dataset (cached or downloaded), or a path.
+
+The config is taken as it is (its fields are read, the class is not imported), so
+that reading data does not depend on the module that gathers every setting.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
-from embedder.config import DataConfig
 from embedder.errors import DownloadError
 from embedder.values import Dataset
 
 
-def load_dataset(data: DataConfig, *, progress: bool = True, warn: Callable[[str], None] = print) -> Dataset:
-    """Read the dataset the config names.
+def load_dataset(data, *, progress: bool = True, warn: Callable[[str], None] = print) -> Dataset:
+    """Read the dataset ``data`` (a ``config.DataConfig``) names.
 
     The default run (no data option) falls back to the built-in demo with one
     warning when the default dataset cannot be downloaded; a dataset asked
@@ -29,7 +32,7 @@ def load_dataset(data: DataConfig, *, progress: bool = True, warn: Callable[[str
     return read_dataset(folder, data.read, strict=data.strict, name=data.dataset)
 
 
-def known_folder(data: DataConfig, *, progress: bool = True, warn: Callable[[str], None] = print) -> Path | None:
+def known_folder(data, *, progress: bool = True, warn: Callable[[str], None] = print) -> Path | None:
     """The folder of the known dataset ``data.dataset``: cached, or downloaded now.
 
     None when it cannot be downloaded and this is the default run, which
@@ -49,7 +52,7 @@ def known_folder(data: DataConfig, *, progress: bool = True, warn: Callable[[str
     return folder
 
 
-def _demo(data: DataConfig) -> Dataset:
+def _demo(data) -> Dataset:
     from embedder.ratings.demo import make_demo
 
     return make_demo(seed=data.demo_seed)

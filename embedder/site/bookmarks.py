@@ -1,4 +1,4 @@
-"""Layouts -> Embedding Projector bookmarks (PROJECTOR_FORMAT.md §5): the build's maps open in the projector.
+"""Layouts -> Embedding Projector bookmarks (docs/projector-format.md, "Bookmarks"): the build's maps open in the projector.
 
 The first bookmark of each tensor is its default map (t-SNE of the
 supported points, computed at build time), so the projector opens on the

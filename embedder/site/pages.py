@@ -14,8 +14,16 @@ from pathlib import Path
 #: The templates rendered as pages (not a directory glob: partials are not pages).
 PAGES = {"index.html": "index.html.j2"}
 
-#: The template folder shipped with reelspace.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "site_template"
+
+def _shipped_templates() -> Path:
+    """The installed copy (the wheel maps ``site_template/`` to ``embedder/site_template``), else the source tree's."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "site_template"
+    return installed if (installed / "templates").is_dir() else package.parent / "site_template"
+
+
+#: The template folder shipped with reelspace (``templates/`` and ``static/``).
+DEFAULT_TEMPLATES = _shipped_templates()
 
 
 @dataclass(frozen=True)
@@ -51,12 +59,12 @@ class IndexContext:
     hosted_config: str | None = None
     build: dict = field(default_factory=dict)
     root: str = ""
-    # Sharing (issue 4): the TensorBoard logdir folder and the self-hosted projector page, when built.
+    # Sharing: the TensorBoard logdir folder and the self-hosted projector page, when built.
     tensorboard: str | None = None
     self_hosted: str | None = None
-    # Issue 6 (--embedders): one row per embedder side by side (see embedder.embedders.side_by_side).
+    # --embedders: one row per embedder side by side (see embedder.tf_models.embedders.side_by_side).
     models: dict = field(default_factory=dict)
-    # Issue 5: the "Model card" (embedder.model_card.card_context): data, scoring and, with --evaluate, figures.
+    # The "Model card" (embedder.quality.model_card.card_context): data, scoring and, with --evaluate, figures.
     model_card: dict = field(default_factory=dict)
     # The map (embedder.maps.index_fields): its picture, the support rule, its figures and biggest regions.
     map: dict = field(default_factory=dict)

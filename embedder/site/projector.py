@@ -1,8 +1,9 @@
 """The TensorFlow Embedding Projector bundle, as ``{relative path: bytes}``.
 
-Every rule applied here comes from ``PROJECTOR_FORMAT.md`` (the section is
-cited where it matters).  Nothing is written to disk: the output stage does
-that, and ``embedder.site.validate`` checks the files it wrote.
+Every rule applied here was checked against the projector in a real browser;
+``docs/projector-format.md`` states them (the ``§`` marks in comments number
+the project's notes on that format).  Nothing is written to disk: the output
+stage does that, and ``embedder.site.validate`` checks the files it wrote.
 
 Bundle layout under ``folder/`` for an embedding with slug ``s``::
 

@@ -10,7 +10,7 @@ All of it is made from the in-memory projector bundle, next to the site:
   (e.g. ``index.html`` of a clone of tensorflow/embedding-projector-standalone)
   to ``projector/index.html`` and the relative config to
   ``projector/oss_data/oss_demo_projector_config.json``, which that page opens
-  when it has no ``?config=`` (PROJECTOR_FORMAT.md §6, §8B).  Paths in that
+  when it has no ``?config=`` (docs/projector-format.md, "Paths, links and hosting").  Paths in that
   config resolve against the page, i.e. ``projector/``, where the data is.
   The build never downloads the page;
 * ``build.json`` tells ``python build.py publish ...`` what was built: the
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from embedder import __version__
 from embedder.errors import BuildError
@@ -76,10 +77,14 @@ def tensorboard_target(site_config) -> tuple[str | None, Path | None]:
     return None, Path(logdir)
 
 
-def sharing_files(config, dataset_name: str, bundle: dict[str, bytes], folder: str) -> Sharing:
-    """Make the logdir, the self-hosted page and ``build.json`` for one build."""
+def sharing_files(site_config, settings: Mapping, dataset_name: str, bundle: dict[str, bytes], folder: str) -> Sharing:
+    """Make the logdir, the self-hosted page and ``build.json`` for one build.
+
+    ``site_config`` is the build's ``SiteConfig``; ``settings`` every setting
+    by name (``BuildConfig.settings``), written into ``build.json`` as tables.
+    """
     site: dict[str, bytes] = {}
-    inside, outside = tensorboard_target(config.site)
+    inside, outside = tensorboard_target(site_config)
     logdir = logdir_files(bundle, folder) if inside or outside else {}
     external = None
     if inside is not None:
@@ -88,11 +93,11 @@ def sharing_files(config, dataset_name: str, bundle: dict[str, bytes], folder: s
         external = SiteFiles()
         external.update(logdir)
     self_hosted = None
-    if config.site.projector_html is not None:
-        site.update(self_hosted_files(Path(config.site.projector_html), bundle, folder))
+    if site_config.projector_html is not None:
+        site.update(self_hosted_files(Path(site_config.projector_html), bundle, folder))
         self_hosted = f"{folder}/index.html"
     sharing = Sharing(site, inside, self_hosted, external, outside)
-    site[MANIFEST] = manifest_json(config, dataset_name, bundle, folder, sharing)
+    site[MANIFEST] = manifest_json(site_config.base_url, settings, dataset_name, bundle, folder, sharing)
     return sharing
 
 
@@ -112,15 +117,15 @@ def self_hosted_files(page: Path, bundle: dict[str, bytes], folder: str) -> dict
     return files
 
 
-def manifest_json(config, dataset_name: str, bundle: dict[str, bytes], folder: str, sharing: Sharing) -> bytes:
+def manifest_json(base_url: str | None, settings: Mapping, dataset_name: str, bundle: dict[str, bytes], folder: str,
+                  sharing: Sharing) -> bytes:
     """Return ``build.json``: what was built, with which settings, for which address."""
     embeddings = json.loads(bundle[f"{folder}/{CONFIG_NAME}"])["embeddings"]
-    base_url = config.site.base_url
     manifest = {
         "generator": f"reelspace {__version__}",
         "dataset": dataset_name,
         "embeddings": [{"name": e["tensorName"], "shape": e["tensorShape"]} for e in embeddings],
-        "settings": build_settings(config),
+        "settings": build_settings(settings),
         "base_url": base_url,
         "projector": {
             "folder": folder,
@@ -135,36 +140,9 @@ def manifest_json(config, dataset_name: str, bundle: dict[str, bytes], folder: s
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def build_settings(config) -> dict:
-    """The settings that decide the vectors, as plain values (no paths, no thread count)."""
-    w2v = {key: value for key, value in config.word2vec_settings().items() if key not in ("workers", "shuffle")}
-    return {
-        "orientation": config.sequences.orientation,
-        "order": "shuffle" if config.word2vec.shuffle else "time",
-        "min_rating": config.sequences.min_rating,
-        "min_count": config.sequences.min_count,
-        "min_length": config.sequences.min_length,
-        **w2v,
-        "user_vectors": config.sentence_method,
-        "sif_alpha": config.sif_alpha,
-        "deterministic": config.deterministic,
-    }
+def build_settings(settings: Mapping) -> dict:
+    """Every setting of the build as ``--config`` tables, but local paths (the site is published):
+    ``--config build.json`` repeats the build (with ``--ratings`` given again for a local file)."""
+    from embedder.settings import as_tables
 
-
-def read_manifest(site_dir: Path) -> dict:
-    """Read ``build.json`` of a built site, or explain how to get one."""
-    from embedder.output import MARKER
-    from embedder.publish import PublishError
-
-    site_dir = Path(site_dir)
-    if not site_dir.is_dir():
-        raise PublishError(f"{site_dir}/ does not exist: build the site first (python build.py), or pass --site DIR")
-    path = site_dir / MANIFEST
-    if not (site_dir / MARKER).is_file() or not path.is_file():
-        raise PublishError(
-            f"{site_dir}/ is not a site built by this version of reelspace (no {MANIFEST}): rebuild it with python build.py"
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise PublishError(f"{path}: not valid JSON ({error}); rebuild the site") from None
+    return as_tables(settings, paths=False)

@@ -1,7 +1,7 @@
 """The projector sprite: one thumbnail per movie, in one PNG atlas.
 
 The projector needs a square grid, ``C = R = ceil(sqrt(N))`` tiles filled
-row-major from the top left, at most 8192 px a side (PROJECTOR_FORMAT §4).
+row-major from the top left, at most 8192 px a side (docs/projector-format.md, "Sprite".
 A tile is a rounded rectangle in the colour of the movie's primary genre with
 its short title, or the movie's poster when one is given.
 

@@ -2,7 +2,7 @@
 
 TensorBoard (2.21, no TensorFlow needed) shows the Embedding Projector for a
 logdir holding ``projector_config.pbtxt`` and the files it names
-(PROJECTOR_FORMAT.md §9).  Its rules, applied here:
+(docs/projector-format.md, "TensorBoard logdir").  Its rules, applied here:
 
 * a tensor file is parsed as text first (every cell through ``float()``) and
   as raw float32 only when it is not UTF-8, so tensors are numeric-only TSV:
@@ -119,8 +119,8 @@ def _pbtxt(config) -> bytes:
 
     ``visualize_embeddings`` is ``text_format.MessageToString(config)`` written
     through ``tensorboard.compat.tf.io.gfile``, and that lazy ``tf`` imports
-    the real TensorFlow whenever it is installed (it is, for ``--embedders``;
-    issue 6): seconds of import in a build that needs none.  So the same text
+    the real TensorFlow whenever it is installed (it is, for the TensorFlow
+    models of ``--embedders``): seconds of import in a build that needs none.  So the same text
     is made here directly (a test compares it with ``visualize_embeddings``).
     """
     from google.protobuf import text_format

@@ -1,4 +1,4 @@
-"""Check a written projector bundle against PROJECTOR_FORMAT.md §10.
+"""Check a written projector bundle against docs/projector-format.md, "The checklist".
 
 The build runs ``validate_projector`` on its staged output before swapping
 it in; ``python -m embedder.site.validate DIR`` does the same by hand.  Each

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -15,6 +13,7 @@ from embedder.spark.read import check_dataset, csv_layout, log_frame, read_ratin
 from embedder.spark.sentences import group_sentences
 from embedder.spark.session import SparkParams, spark_session
 from embedder.spark.vectors import spark_sentence_vectors, train_word2vec
+from embedder.timing import Stages
 
 
 @dataclass(frozen=True)
@@ -38,31 +37,31 @@ def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = p
     from pyspark.sql import SparkSession
 
     params = config.spark or SparkParams()
-    timings: dict[str, float] = {}
+    stages = Stages()
     running = SparkSession.getActiveSession()
     spark, cached = running, []
     try:
-        with _timed(timings, "read"):  # finding the data and starting Spark count as reading
+        with stages.stage("read"):  # finding the data and starting Spark count as reading
             source = _locate(config.data, progress=progress, warn=warn)  # fails before Spark starts
             spark = running or spark_session(params, progress=progress)
             log = (log_frame(spark, source) if isinstance(source, Dataset)
                    else read_ratings(spark, source, strict=config.data.strict, name=config.data.dataset))
             cached.append(log.frame)
-            order = detect_order(log.dataset.interactions, config.log_order, seed=config.word2vec.seed,
+            order = detect_order(log.dataset.interactions, config.data.log_order, seed=config.run.seed,
                                  source=log.dataset.source)
-        with _timed(timings, "sentences"):
-            corpus = group_sentences(log, config.sequences, order.kind, seed=config.word2vec.seed)
+        with stages.stage("sentences"):
+            corpus = group_sentences(log, config.sequences, order.kind, seed=config.run.seed)
             cached.append(corpus.frame)
-        with _timed(timings, "word2vec"):
+        with stages.stage("word2vec"):
             words = train_word2vec(corpus, config.word2vec, partitions=params.word2vec_partitions)
-        with _timed(timings, "user vectors"):
+        with stages.stage("user vectors"):
             sentences = spark_sentence_vectors(corpus, words, config.sentence_method, alpha=config.sif_alpha)
     finally:
         for frame in cached:
             frame.unpersist()
         if running is None and spark is not None:
             spark.stop()
-    return EngineResult(arrange(log.dataset, order), corpus.sequences, corpus.report, words, sentences, timings)
+    return EngineResult(arrange(log.dataset, order), corpus.sequences, corpus.report, words, sentences, stages.timings)
 
 
 def _locate(data, *, progress: bool, warn):
@@ -83,9 +82,3 @@ def _locate(data, *, progress: bool, warn):
         return make_demo(seed=data.demo_seed)
     return csv_layout(folder).ratings
 
-
-@contextmanager
-def _timed(timings: dict[str, float], name: str):
-    start = time.perf_counter()
-    yield
-    timings[name] = timings.get(name, 0.0) + time.perf_counter() - start

@@ -65,7 +65,7 @@ def read_ratings(spark, path, *, strict: bool = False, name: str | None = None) 
     """
     from pyspark import StorageLevel
 
-    from embedder.ratings.readers import _align_movies, _read_catalogue  # the local reader's own steps
+    from embedder.ratings.side_tables import align_movies, read_catalogue  # the local reader's own steps
 
     layout = csv_layout(path)
     with quiet_pandas():
@@ -85,8 +85,8 @@ def read_ratings(spark, path, *, strict: bool = False, name: str | None = None) 
         user_ids=user_ids, item_ids=item_ids,
         user=column(table, "user", np.int32), item=column(table, "item", np.int32),
         rating=column(table, "rating", np.float32), timestamp=column(table, "timestamp", np.int64))
-    catalogue, links, movie_notes = _read_catalogue(layout, strict)
-    movies, align_notes = _align_movies(item_ids, catalogue, links, layout.movies)
+    catalogue, links, movie_notes = read_catalogue(layout, strict)
+    movies, align_notes = align_movies(item_ids, catalogue, links, layout.movies)
     dataset = Dataset(name=name or layout.name, source=str(layout.ratings), interactions=interactions,
                       movies=movies, notes=notes + dup_notes + movie_notes + align_notes)
     return SparkLog(dataset, frame)
@@ -110,9 +110,9 @@ def log_frame(spark, dataset: Dataset) -> SparkLog:
 
 def csv_layout(path):
     """The local reader's layout of ``path``, if it is a ratings.csv with its header; else ConfigError."""
-    from embedder.ratings.readers import _find_layout
+    from embedder.ratings.file_layout import find_layout
 
-    layout = _find_layout(Path(path))
+    layout = find_layout(Path(path))
     if layout.ratings.name != "ratings.csv":
         raise ConfigError(f"{layout.ratings.name}: {_NOT_CSV}")
     with open(layout.ratings, encoding="utf-8", errors="replace") as handle:

@@ -8,8 +8,10 @@ Structure is planted for the embeddings to find: every movie belongs to a
 taste cluster named after its primary genre, and every user draws about half
 of their ratings from one or two favourite clusters (the rest by popularity).
 ``write_movielens`` writes ``ratings.csv``, ``movies.csv``, ``links.csv`` and
-a README atomically; :func:`embedder.readers.read_dataset` reads the folder
-like a real MovieLens release.  ``python build.py synthetic`` is the command.
+a README atomically; :func:`embedder.ratings.readers.read_dataset` reads the
+folder like a real MovieLens release.  ``python build.py synthetic`` is the
+command.  Other specs make other logs: the built-in demo
+(:mod:`embedder.ratings.demo`) is a small one with its own clusters.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from embedder.errors import BuildError, ConfigError
 from embedder.ratings.formats import split_genres
-from embedder.synthetic.movies import TASTES, Catalogue, make_catalogue
+from embedder.synthetic.movies import GENRES, TASTES, Catalogue, Taste, make_catalogue
 from embedder.synthetic.race import draw_pairs
 from embedder.synthetic.sampling import favourites, half_stars, timestamps, user_lengths
 from embedder.values import Dataset, Interactions, Movies
@@ -43,9 +45,17 @@ class SyntheticSpec:
     ``median_length``, and the longest user has exactly ``max_length``.
     movieIds are distinct draws from ``1..max_movie_id``.  The movie of
     popularity rank r (from 0) has weight ``(r + zipf_offset) ** -zipf_exponent``.
-    ``clusters`` planted taste clusters (the largest of the 18 genres);
-    ``taste_share`` of a user's draws go to their favourite clusters, the rest
-    follow global popularity.  Everything is drawn from ``seed``.
+    ``clusters`` planted taste clusters, the first of ``tastes`` (by default
+    the largest of the 18 genres); ``taste_share`` of a user's draws go to
+    their favourite clusters, the rest follow global popularity, and ratings
+    in their first and second favourite score ``taste_bonus`` higher.
+    ``period`` holds the first and last timestamp; ``stickiness`` bunches a
+    user's ratings of one cluster in time.  A share ``new_releases`` of the
+    movies came out during the period (in movieId order), the rest around
+    their cluster's era, all within ``years``.  A movie lists its cluster's
+    genre and ``i`` related ones with probability ``genre_counts[i]``; up to
+    ``unlisted_genres`` of the least popular list none.  Everything is drawn
+    from ``seed``.
     """
 
     ratings: int = 25_000_095
@@ -58,7 +68,15 @@ class SyntheticSpec:
     zipf_exponent: float = 2.1
     zipf_offset: float = 120.0
     clusters: int = 18
+    tastes: tuple[Taste, ...] = field(default=TASTES, repr=False, hash=False)
     taste_share: float = 0.5
+    taste_bonus: tuple[float, float] = (0.5, 0.35)
+    new_releases: float = 0.6
+    years: tuple[int, int] = (1902, 2019)
+    genre_counts: tuple[float, ...] = (0.38, 0.36, 0.18, 0.08)
+    unlisted_genres: float = 0.16
+    period: tuple[int, int] = (789_652_009, 1_574_327_703)  # ml-25m's first and last rating: 1995-01-09, 2019-11-21
+    stickiness: float = 1.0
     seed: int = 0
 
     def scaled(self, fraction: float) -> SyntheticSpec:
@@ -87,9 +105,16 @@ def check_spec(spec: SyntheticSpec) -> None:
          f"{spec.max_length}"),
         (spec.max_length > spec.movies, f"max_length ({spec.max_length}) exceeds the movies ({spec.movies})"),
         (spec.movies > spec.max_movie_id, f"max_movie_id ({spec.max_movie_id}) is below the movies ({spec.movies})"),
-        (not 1 <= spec.clusters <= min(len(TASTES), spec.movies), f"clusters must be 1..{len(TASTES)} and at most "
-                                                                 f"the movies, got {spec.clusters}"),
+        (not 1 <= spec.clusters <= min(len(spec.tastes), spec.movies),
+         f"clusters must be 1..{len(spec.tastes)} and at most the movies, got {spec.clusters}"),
+        (not {g for t in spec.tastes for g in t.genres} <= set(GENRES), "the tastes' genres must be MovieLens genres"),
         (not 0 <= spec.taste_share < 1, f"taste_share must be in [0, 1), got {spec.taste_share}"),
+        (not 0 <= spec.new_releases <= 1 or not 0 <= spec.unlisted_genres <= 1 or spec.stickiness < 0,
+         "new_releases and unlisted_genres must be in [0, 1] and stickiness 0 or more"),
+        (spec.years[0] > spec.years[1] or spec.period[0] >= spec.period[1],
+         f"years {spec.years} and period {spec.period} must each run forwards"),
+        (min(spec.genre_counts, default=-1) < 0 or sum(spec.genre_counts) <= 0,
+         "genre_counts must be shares, not all 0"),
         (spec.zipf_exponent <= 0 or spec.zipf_offset < 0, "zipf_exponent must be > 0 and zipf_offset >= 0"),
         (spec.ratings < max(spec.movies, spec.users * spec.min_length + spec.max_length - spec.min_length),
          f"{spec.ratings:,} ratings are too few for {spec.users:,} users of at least {spec.min_length} ratings "
@@ -128,18 +153,16 @@ class SyntheticLog:
 def make_log(spec: SyntheticSpec) -> SyntheticLog:
     """Draw the log ``spec`` describes; the same spec gives identical arrays."""
     check_spec(spec)
-    tastes = TASTES[:spec.clusters]
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(spec.seed).spawn(6)]
     lengths = user_lengths(spec.users, spec.ratings, spec.min_length, spec.median_length, spec.max_length, streams[0])
-    catalogue = make_catalogue(spec.movies, spec.max_movie_id, tastes, spec.zipf_exponent, spec.zipf_offset,
-                               streams[1])
-    favourite, lean = favourites(spec.users, np.array([t.audience for t in tastes]), streams[2])
+    catalogue = make_catalogue(spec, streams[1])
+    favourite, lean = favourites(spec.users, np.array([t.audience for t in spec.tastes[:spec.clusters]]), streams[2])
     keys = draw_pairs(lengths, catalogue.cluster, catalogue.weight, favourite, lean, spec.taste_share, streams[3])
     user = (keys // spec.movies).astype(np.int32)
     movie = (keys % spec.movies).astype(np.int32)
     del keys
-    stars = half_stars(user, movie, catalogue.cluster, catalogue.weight, favourite, streams[4])
-    when = timestamps(user, movie, catalogue.cluster, lengths, streams[5])
+    stars = half_stars(user, movie, catalogue.cluster, catalogue.weight, favourite, spec.taste_bonus, streams[4])
+    when = timestamps(user, movie, catalogue.cluster, lengths, spec.period, spec.stickiness, streams[5])
     return SyntheticLog(spec, catalogue, user, movie, stars, when, favourite)
 
 
@@ -184,16 +207,19 @@ def log_stats(log: SyntheticLog) -> LogStats:
 
 def to_dataset(log: SyntheticLog, name: str = "synthetic") -> Dataset:
     """The log as a Dataset, as ``read_dataset`` would give it from the written folder."""
-    cat = log.catalogue
+    movies = catalogue_movies(log.catalogue)
+    interactions = Interactions(
+        user_ids=np.arange(1, log.spec.users + 1).astype(str).astype(object), item_ids=movies.ids,
+        user=log.user, item=log.movie, rating=(log.stars / 2).astype(np.float32), timestamp=log.timestamp)
+    return Dataset(name=name, source=f"synthetic (seed {log.spec.seed})", interactions=interactions, movies=movies)
+
+
+def catalogue_movies(cat: Catalogue, links: bool = True) -> Movies:
+    """The catalogue as Movies: string ids, titles, years, genre tuples and (with ``links``) IMDb/TMDB ids."""
     labels, inverse = np.unique(cat.genres.astype(str), return_inverse=True)
     genres = [split_genres(label) for label in labels.tolist()]
-    item_ids = cat.ids.astype(str).astype(object)
-    interactions = Interactions(
-        user_ids=np.arange(1, log.spec.users + 1).astype(str).astype(object), item_ids=item_ids,
-        user=log.user, item=log.movie, rating=(log.stars / 2).astype(np.float32), timestamp=log.timestamp)
-    movies = Movies(ids=item_ids, titles=cat.titles, years=cat.years, genres=tuple(genres[i] for i in inverse),
-                    links={"imdb": cat.imdb, "tmdb": cat.tmdb})
-    return Dataset(name=name, source=f"synthetic (seed {log.spec.seed})", interactions=interactions, movies=movies)
+    return Movies(ids=cat.ids.astype(str).astype(object), titles=cat.titles, years=cat.years,
+                  genres=tuple(genres[i] for i in inverse), links={"imdb": cat.imdb, "tmdb": cat.tmdb} if links else {})
 
 
 # --- the folder ---------------------------------------------------------------
@@ -286,18 +312,18 @@ def _write_rows(path: Path, header, rows) -> None:
 
 
 def _readme(spec: SyntheticSpec, stats: LogStats) -> str:
-    fields = ", ".join(f"{k}={v!r}" for k, v in asdict(spec).items())
+    clusters = ", ".join(t.name for t in spec.tastes[:spec.clusters])
     shares = ", ".join(f"{k:.1f}: {v:.1%}" for k, v in stats.rating_shares.items())
     return f"""{MARK}
 {"=" * len(MARK)}
 
 This is NOT MovieLens data.  No real person, movie or rating is in it: every
-row was drawn from a random generator (reelspace, embedder/synthetic.py) to
+row was drawn from a random generator (reelspace, embedder/synthetic/) to
 have the shape of MovieLens 25M, in the ml-25m file format (ratings.csv,
 movies.csv, links.csv).  Titles, genres and IMDb/TMDB ids are made up.
 
-Spec:       SyntheticSpec({fields})
-            (embedder.synthetic.write_movielens(spec, folder) writes the same bytes again)
+Spec:       {spec!r}
+            (embedder.synthetic.logs.write_movielens(spec, folder) writes the same bytes again)
 
 Shape:      {stats.summary()}
             ratings per user: min {stats.min_length}, mean {stats.mean_length:.1f}
@@ -307,6 +333,7 @@ Shape:      {stats.summary()}
 Planted structure: every movie belongs to a taste cluster named after its
 primary genre (listed in its genres unless "(no genres listed)"); every user
 favours one or two clusters and draws about {spec.taste_share:.0%} of their ratings from them.
+Clusters:   {clusters}
 """
 
 

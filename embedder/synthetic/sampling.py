@@ -12,8 +12,6 @@ import numpy as np
 
 from embedder.errors import ConfigError
 
-_START, _END = 789_652_009, 1_574_327_703  # ml-25m's first and last rating: 1995-01-09, 2019-11-21
-_STICKY = 1.0  # how strongly a user's ratings of one cluster bunch together in time
 #: Share of each half star 0.5 .. 5.0, close to ml-25m's (mean 3.53, 4.0 the most common).
 HALF_STARS = (0.016, 0.031, 0.016, 0.066, 0.050, 0.196, 0.126, 0.266, 0.085, 0.148)
 
@@ -41,6 +39,17 @@ def user_lengths(n_users: int, ratings: int, low: int, median: int, top: int,
     stretch = _solve_stretch(excess, median, top, need)
     above = _integer_sum(np.minimum(median + stretch * excess, top), need, top)
     return np.concatenate([below, above, [top]])[rng.permutation(n_users)].astype(np.int64)
+
+
+def length_totals(n_users: int, low: int, median: int, top: int) -> tuple[int, int]:
+    """The least and the most ratings ``user_lengths`` can split among ``n_users`` whatever it draws.
+
+    The users up to the median rate ``low..median``, the longest ``top`` and
+    the ones between ``median..top``; none fits when least > most.
+    """
+    below = n_users // 2 + 1
+    between = max(n_users - below - 1, 0)
+    return below * median + top + between * median, below * low + top + between * top
 
 
 def _solve_stretch(excess, median, top, need):
@@ -88,18 +97,19 @@ def favourites(n_users: int, audience: np.ndarray, rng: np.random.Generator) -> 
 
 
 def half_stars(user: np.ndarray, movie: np.ndarray, cluster: np.ndarray, weight: np.ndarray,
-               favourite: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+               favourite: np.ndarray, bonus: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
     """Ratings as half stars 1..10 (0.5..5.0): user bias, movie quality, taste, noise.
 
     The latent score is cut at its own quantiles so that the shares follow
-    ``HALF_STARS``; favourite clusters and popular movies score higher.
+    ``HALF_STARS``; popular movies score higher, and a user's first and
+    second favourite clusters by ``bonus`` (the score's spread is about 1).
     """
     bias = rng.normal(0.0, 0.45, len(favourite)).astype(np.float32)
     fame = np.log(weight)
     quality = (rng.normal(0.0, 0.4, len(weight)) + 0.25 * (fame - fame.mean()) / fame.std()).astype(np.float32)
     c = cluster[movie]
-    taste = np.where(c == favourite[user, 0], np.float32(0.5), np.where(c == favourite[user, 1], np.float32(0.35),
-                                                                            np.float32(0.0)))
+    first, second = np.float32(bonus[0]), np.float32(bonus[1])
+    taste = np.where(c == favourite[user, 0], first, np.where(c == favourite[user, 1], second, np.float32(0.0)))
     del c
     score = bias[user] + quality[movie] + taste + 0.8 * rng.standard_normal(len(user), dtype=np.float32)
     sample = score[rng.integers(0, len(score), min(len(score), 1 << 18))]
@@ -108,11 +118,12 @@ def half_stars(user: np.ndarray, movie: np.ndarray, cluster: np.ndarray, weight:
 
 
 def timestamps(user: np.ndarray, movie: np.ndarray, cluster: np.ndarray, lengths: np.ndarray,
-               rng: np.random.Generator) -> np.ndarray:
+               period: tuple[int, int], sticky: float, rng: np.random.Generator) -> np.ndarray:
     """Seconds for rows grouped by user: sessions minutes apart, days to years between sessions.
 
-    A user's ratings of one cluster tend to come together in time.  Every
-    user's ratings fall between ml-25m's first and last timestamp.
+    A user's ratings of one cluster tend to come together in time, the more
+    so the larger ``sticky`` (0: not at all).  Every user's ratings fall in
+    ``period`` (the first and last second).
     """
     n_users, n = len(lengths), len(user)
     first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -124,27 +135,27 @@ def timestamps(user: np.ndarray, movie: np.ndarray, cluster: np.ndarray, lengths
     del gap, session
     elapsed -= elapsed[first][user]
     span = elapsed[first + lengths - 1]
-    room = _END - _START
+    room = period[1] - period[0]
     squeezed = np.flatnonzero(span > room)
-    if len(squeezed):  # a very long history is compressed into the 25 years
+    if len(squeezed):  # a very long history is compressed into the period
         rows = np.flatnonzero(np.isin(user, squeezed))
         elapsed[rows] = (elapsed[rows] * (room / span[user[rows]])).astype(np.int64)
         span = np.minimum(span, room)
-    start = _START + ((room - span) * rng.beta(1.4, 1.2, n_users)).astype(np.int64)
+    start = period[0] + ((room - span) * rng.beta(1.4, 1.2, n_users)).astype(np.int64)
     elapsed += start[user]
     out = np.empty(n, dtype=np.int64)
-    out[first[user] + _time_slots(user, movie, cluster, lengths, first, rng)] = elapsed
+    out[first[user] + _time_slots(user, movie, cluster, lengths, first, sticky, rng)] = elapsed
     return out
 
 
-def _time_slots(user, movie, cluster, lengths, first, rng):
+def _time_slots(user, movie, cluster, lengths, first, sticky, rng):
     """For each time slot of each user (in order), the row within the user that takes it."""
     n_clusters = int(cluster.max()) + 1
     user_bits, row_bits = int(len(lengths) - 1).bit_length(), int(lengths.max() - 1).bit_length()
     key_bits = 63 - user_bits - row_bits
     phase = rng.random((len(lengths), n_clusters), dtype=np.float32)
-    key = rng.random(len(user), dtype=np.float32) + _STICKY * phase[user, cluster[movie]]
-    slot = (key * ((1 << key_bits) / (1 + _STICKY))).astype(np.int64)
+    key = rng.random(len(user), dtype=np.float32) + np.float32(sticky) * phase[user, cluster[movie]]
+    slot = (key * ((1 << key_bits) / (1 + sticky))).astype(np.int64)
     del key
     np.minimum(slot, (1 << key_bits) - 1, out=slot)  # clamped as integers: float32 rounds 2**30 - 1 up
     packed = (user.astype(np.int64) << (key_bits + row_bits)) | (slot << row_bits)

@@ -36,7 +36,8 @@ import numpy as np
 from embedder.errors import DataError
 from embedder.values import Dataset
 from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from embedder.tf_models.data import columns_of, title_words
+from embedder.ratings.catalogue import positions
+from embedder.tf_models.data import title_words
 
 TAG_FILES = ("tags.csv", "tags.dat")
 GENOME_FILES = ("genome-scores.csv", "genome-tags.csv")
@@ -114,7 +115,7 @@ def describe_movies(dataset: Dataset, movie_ids, params: AutoencoderParams = Aut
     from embedder.ratings.genres import NO_GENRE
 
     movie_ids = np.asarray(movie_ids)
-    rows = columns_of(movie_ids, dataset.movies.ids)
+    rows = positions(dataset.movies.ids, movie_ids)
     tags = _read_tags(dataset, movie_ids, params)
     sources = ["title words", "genres"] + [path.name for path in text_sources(dataset)]
     words = []
@@ -152,7 +153,7 @@ def _read_tags(dataset: Dataset, movie_ids: np.ndarray, params: AutoencoderParam
             best = best.assign(tag=best["tag"].str.lower())
         else:
             continue
-        row = columns_of(best["movieId"].to_numpy(dtype=object), movie_ids)
+        row = positions(movie_ids, best["movieId"].to_numpy(dtype=object))
         for r, tag in zip(row.tolist(), best["tag"].tolist()):
             if r >= 0:
                 found.setdefault(r, []).extend(title_words(tag))

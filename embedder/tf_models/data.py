@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedder.ratings.catalogue import positions
 from embedder.values import Interactions, Movies
 
 #: "Toy Story (1995)" -> "Toy Story"; also "(1995-1998)" ranges of series.
@@ -40,17 +41,10 @@ class Histories:
         return np.diff(self.indptr)
 
 
-def columns_of(ids, vocabulary) -> np.ndarray:
-    """Position of every id in ``vocabulary`` (-1 when absent)."""
-    import pandas as pd
-
-    return pd.Index(np.asarray(vocabulary, dtype=object)).get_indexer(np.asarray(ids, dtype=object))
-
-
 def histories(interactions: Interactions, movie_ids) -> Histories:
     """Group the log by user, in time order, keeping only the movies of ``movie_ids``."""
     movie_ids = np.asarray(movie_ids)
-    column = columns_of(interactions.item_ids, movie_ids)[interactions.item]
+    column = positions(movie_ids, interactions.item_ids)[interactions.item]
     rows = np.flatnonzero(column >= 0)
     user = interactions.user[rows].astype(np.int64)
     keys = (rows, user) if interactions.timestamp is None else (rows, interactions.timestamp[rows], user)

@@ -17,16 +17,13 @@ shared) and returns a ``ModelVectors``::
 Every result is cached (``tf_models.cache``) under the dataset cache folder's
 ``models/``; TensorFlow is imported only when a model is actually trained.
 
-For the site: ``side_by_side`` makes the index page's table (own figures, the
-genre Jaccard@10 of every movie embedding, training, build time),
-``explorer_layouts`` adds each embedder's layouts to the explorer's *Layout*
-menu, and ``evaluation_rows`` retrains the models on the held-out split of
-``embedder.quality.evaluate`` so that ``--evaluate`` ranks them in the model card.
+``evaluation_rows`` retrains the models on the held-out split of
+``embedder.quality.evaluate`` so that ``--evaluate`` ranks them in the model
+card; ``embedder.tf_models.comparison`` shows them side by side on the site.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -34,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from embedder.errors import ConfigError
+from embedder.timing import Timer
 from embedder.values import Dataset
 
 #: Every embedder, in the order they are offered (and shown).
@@ -245,9 +243,9 @@ def build_embeddings(names, inputs: EmbedderInput, *, seed: int = 0, cache_dir: 
                     if log:
                         log(f"{name}: from the model cache ({cache.entry_dir(cache_dir, name, key)}), trained in {result.seconds:.1f} s")
                     continue
-        start = time.perf_counter()
-        result = entry.train(inputs, params, seed=seed, progress=progress)
-        result = replace(result, seconds=time.perf_counter() - start).check(inputs)
+        with Timer() as timer:
+            result = entry.train(inputs, params, seed=seed, progress=progress)
+        result = replace(result, seconds=timer.seconds).check(inputs)
         if key is not None:
             cache.save(cache_dir, name, key, _meta(result), _arrays(result))
         results.append(result)
@@ -294,9 +292,6 @@ def _from_cache(name: str, entry: Embedder, meta: dict, arrays: dict) -> ModelVe
     )
 
 
-# --- side by side ----------------------------------------------------------------------------
-
-
 def format_figure(name: str, value: float) -> str:
     """``"HR@10 0.120"``, ``"test ratings 20,000"``: counts as integers, rates to three decimals."""
     if value != value:  # NaN
@@ -306,168 +301,7 @@ def format_figure(name: str, value: float) -> str:
     return f"{name} {value:.4f}" if abs(value) < 0.01 else f"{name} {value:.3f}"
 
 
-@dataclass(frozen=True)
-class GenreReference:
-    """What the genre Jaccard@k of a movie embedding is measured against (rows follow ``movie_ids``)."""
-
-    genres: np.ndarray
-    anchors: np.ndarray
-    random: float
-
-
-def genre_reference(dataset: Dataset, movie_ids) -> GenreReference:
-    """Each movie's genres, the anchor movies and the random expectation.
-
-    With ``embedder.quality.evaluate`` installed the anchors are its protocol's (movies
-    with >= 10 training ratings and a genre, on the test split) and the random
-    figure its exact expectation; otherwise every movie with a genre is an
-    anchor.
-    """
-    from embedder.tf_models.data import columns_of, genre_matrix
-
-    rows = columns_of(movie_ids, dataset.movies.ids)
-    genres = genre_matrix(dataset.movies, rows)[0].astype(bool)
-    try:
-        from embedder.quality.evaluate import leave_last_out, make_task, random_jaccard
-    except ImportError:
-        anchors = np.flatnonzero(genres.any(axis=1))
-        return GenreReference(genres, anchors, _random_jaccard(genres, anchors))
-    task = make_task(dataset, leave_last_out(dataset.interactions, "test"))
-    anchors = columns_of(task.catalogue[task.anchors], movie_ids)
-    return GenreReference(genres, np.sort(anchors[anchors >= 0]), random_jaccard(task))
-
-
-def genre_jaccard(reference: GenreReference, vectors, k: int = 10) -> float:
-    """Mean genre Jaccard between each anchor movie and its ``k`` cosine neighbours (among all rows)."""
-    from embedder.model.neighbours import nearest
-
-    return _mean_jaccard(reference.genres, reference.anchors, nearest(vectors, k).indices)
-
-
-def _mean_jaccard(genres: np.ndarray, anchors: np.ndarray, neighbours: np.ndarray) -> float:
-    if len(anchors) == 0:
-        return float("nan")
-    a = genres[anchors][:, None, :]
-    b = genres[neighbours[anchors]]
-    inter = (a & b).sum(axis=-1)
-    union = (a | b).sum(axis=-1)
-    return float(np.where(union > 0, inter / np.maximum(union, 1), 0.0).mean())
-
-
-def _random_jaccard(genres: np.ndarray, anchors: np.ndarray) -> float:
-    if len(anchors) == 0:
-        return float("nan")
-    g = genres.astype(np.float64)
-    sizes = g.sum(axis=1)
-    total = 0.0
-    for start in range(0, len(anchors), 1024):
-        block = anchors[start:start + 1024]
-        inter = g[block] @ g.T
-        union = sizes[block][:, None] + sizes[None, :] - inter
-        jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-        jac[np.arange(len(block)), block] = 0.0
-        total += float((jac.sum(axis=1) / max(len(g) - 1, 1)).sum())
-    return total / len(anchors)
-
-
-def side_by_side(dataset: Dataset, movie_ids, w2v_vectors, w2v_seconds: float | None, extras,
-                 w2v_title: str = "Word2Vec + SIF (core)") -> dict:
-    """The index page's table: every embedder's own figures, genre Jaccard@10, training and build time.
-
-    The genre Jaccard@10 of each movie embedding's cosine neighbours is the
-    one figure measured the same way for all of them (see ``genre_jaccard``).
-    A model's time is its training time as recorded in the model cache, so a
-    rebuild from the cache renders the same page; ``w2v_seconds`` None (the
-    pipeline passes it with ``--deterministic``) leaves Word2Vec's wall time
-    out for the same reason.
-    """
-    rows = []
-    reference = genre_reference(dataset, movie_ids)
-    models = [("w2v", w2v_title, w2v_vectors, None, {}, {}, w2v_seconds, (), ())]
-    models += [(m.name, m.title, m.movie_vectors, m.user_vectors, m.figures, m.training, m.seconds, m.examples, m.notes)
-               for m in extras]
-    for name, title, movies, users, figures, training, seconds, examples, notes in models:
-        jaccard = genre_jaccard(reference, movies)
-        tensors = f"movies {len(movies):,} × {movies.shape[1]}"
-        if users is not None:
-            tensors += f" · users {len(users):,} × {users.shape[1]}"
-        rows.append({
-            "name": name,
-            "title": title,
-            "tensors": tensors,
-            "figures": [format_figure(k, v) for k, v in figures.items()],
-            "genre_jaccard": "n/a" if jaccard != jaccard else f"{jaccard:.3f}",
-            "training": _training_line(training),
-            "seconds": "—" if seconds is None else f"{seconds:.1f} s",
-            "examples": [dict(example) for example in examples],
-            "notes": list(notes),
-        })
-    random_figure = reference.random
-    return {"rows": rows, "random_jaccard": "n/a" if random_figure != random_figure else f"{random_figure:.3f}"}
-
-
-def _training_line(training: dict) -> str:
-    if not training:
-        return ""
-    line = f"{training.get('epochs', '?')} epochs, best {training.get('best_epoch', '?')}"
-    return line + (" (early stop)" if training.get("stopped_early") else "")
-
-
-# --- the explorer's switch -----------------------------------------------------------------------
-
-
-def explorer_layouts(layouts, extras, dataset: Dataset, movie_ids, user_ids, *, seed: int = 0, support=None,
-                     threads: int = 1):
-    """The w2v layouts plus, per extra embedder, the same layouts of its vectors (named ``<embedder>-<layout>``).
-
-    The explorer offers every layout in its *Layout* menu, so each embedder
-    becomes a choice there (labelled e.g. ``softmax · PCA``).  As for w2v,
-    a layout is fitted on the ``support``-ed rows and the others are placed
-    (``embedder.maps.layouts``).  A model without user vectors (the autoencoder)
-    places each user at the mean position of the movies they rated in that
-    layout.
-    """
-    from embedder.maps.layouts import LABELS, Layout, Layouts, MapPoints, layout
-    from embedder.tf_models.data import columns_of
-
-    names, movies, users = list(layouts.names), dict(layouts.movies), dict(layouts.users)
-    rated = None
-    for model in extras:
-        for base in layouts.names:
-            name = f"{model.name}-{base}"
-            settings = dict(layouts.movies[base].settings, embedding=model.name,
-                            label=f"{model.name} · {LABELS.get(base, base)}")
-            movie_layout = layout(base, MapPoints(model.movie_vectors, None if support is None else support.movies,
-                                                  None if support is None else support.movie_counts),
-                                  seed=seed, threads=threads)
-            if model.user_vectors is not None:
-                user_coords = layout(base, MapPoints(model.user_vectors, None if support is None else support.users),
-                                     seed=seed, threads=threads).coords
-            else:
-                if rated is None:
-                    rated = _rated_means(dataset, movie_ids, user_ids, columns_of)
-                user_coords = np.asarray(rated @ movie_layout.coords, dtype=np.float32)
-                settings["users"] = "each user at the mean position of their rated movies"
-            movies[name] = Layout(name, movie_layout.coords, settings)
-            users[name] = Layout(name, user_coords, settings)
-            names.append(name)
-    return Layouts(names=tuple(names), movies=movies, users=users, seconds=dict(layouts.seconds))
-
-
-def _rated_means(dataset: Dataset, movie_ids, user_ids, columns_of):
-    """A sparse (users x movies) matrix whose rows average each user's rated movies."""
-    from scipy.sparse import csr_matrix, diags
-
-    inter = dataset.interactions
-    cols = columns_of(inter.item_ids, movie_ids)[inter.item]
-    rows = columns_of(inter.user_ids, user_ids)[inter.user]
-    keep = (cols >= 0) & (rows >= 0)
-    matrix = csr_matrix((np.ones(int(keep.sum()), np.float32), (rows[keep], cols[keep])), shape=(len(user_ids), len(movie_ids)))
-    counts = np.asarray(matrix.sum(axis=1)).ravel()
-    return diags(1.0 / np.maximum(counts, 1)) @ matrix
-
-
-# --- the quality issue's evaluation (--evaluate) -------------------------------------------------
+# --- the held-out evaluation (--evaluate) --------------------------------------------------------
 
 
 def evaluation_rows(dataset: Dataset, names, *, seed: int = 0, cache_dir: Path | None = None,
@@ -483,9 +317,9 @@ def evaluation_rows(dataset: Dataset, names, *, seed: int = 0, cache_dir: Path |
     predicted rating (textcnn), and for the autoencoder, which has no users,
     the cosine to the mean of the user's training movies (content-based).
     """
+    from embedder.model.neighbours import normalise
     from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users, similar_figures
     from embedder.quality.model_card import Row
-    from embedder.model.neighbours import normalise
 
     wanted = [name for name in names if name != "w2v"]
     if not wanted:

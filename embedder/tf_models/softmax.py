@@ -36,7 +36,8 @@ import numpy as np
 from embedder.errors import DataError
 from embedder.values import Interactions, Movies
 from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from embedder.tf_models.data import Histories, columns_of, genre_matrix, histories, top_k_unseen, windows, year_features
+from embedder.ratings.catalogue import positions
+from embedder.tf_models.data import Histories, genre_matrix, histories, top_k_unseen, windows, year_features
 
 K = 10
 
@@ -103,7 +104,7 @@ def train_softmax(interactions: Interactions, movies: Movies, movie_ids, user_id
     targets = h.items[h.indptr[split.eval_users + 1] - 1]
     hits = (top == targets[:, None]).any(axis=1)
 
-    rows = columns_of(user_ids, h.user_ids)
+    rows = positions(h.user_ids, user_ids)
     users = np.where(rows >= 0, rows, 0)
     lengths = np.where(rows >= 0, h.lengths()[users], 0)
     empty = lengths == 0
@@ -142,11 +143,11 @@ def _split(h: Histories, params: SoftmaxParams, seed: int) -> _Split:
     rng = np.random.default_rng(seed)
     users, ends = [], []
     for u in np.flatnonzero(usable >= 2):
-        positions = np.arange(1, usable[u])
-        if len(positions) > params.examples_per_user:
-            positions = np.sort(rng.choice(positions, params.examples_per_user, replace=False))
-        users.append(np.full(len(positions), u, dtype=np.int64))
-        ends.append(positions)
+        steps = np.arange(1, usable[u])
+        if len(steps) > params.examples_per_user:
+            steps = np.sort(rng.choice(steps, params.examples_per_user, replace=False))
+        users.append(np.full(len(steps), u, dtype=np.int64))
+        ends.append(steps)
     train_users = np.concatenate(users) if users else np.empty(0, np.int64)
     train_ends = np.concatenate(ends) if ends else np.empty(0, np.int64)
     targets = h.items[h.indptr[train_users] + train_ends] if len(train_users) else np.empty(0, np.int64)
@@ -155,7 +156,7 @@ def _split(h: Histories, params: SoftmaxParams, seed: int) -> _Split:
 
 def _movie_features(movies: Movies, movie_ids: np.ndarray) -> np.ndarray:
     """Genre multi-hot and (standardised year, known) per movie."""
-    rows = columns_of(movie_ids, movies.ids)
+    rows = positions(movies.ids, movie_ids)
     genres, _ = genre_matrix(movies, rows)
     return np.hstack([genres, year_features(np.asarray(movies.years)[rows])])
 

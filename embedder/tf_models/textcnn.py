@@ -31,7 +31,8 @@ import numpy as np
 from embedder.errors import DataError
 from embedder.values import Dataset
 from embedder.tf_models import TrainLog, TrainParams, fit, seed_everything, tensorflow
-from embedder.tf_models.data import columns_of, genre_matrix, title_words
+from embedder.ratings.catalogue import positions
+from embedder.tf_models.data import genre_matrix, title_words
 
 #: ml-1m's age groups; ml-100k's ages (in years) are put into them.
 AGE_GROUPS = ((18, "Under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (50, "45-49"), (56, "50-55"), (999, "56+"))
@@ -95,7 +96,7 @@ def train_textcnn(dataset: Dataset, movie_ids, user_ids, params: TextCNNParams =
         raise DataError("the textcnn model regresses ratings, and this log has no rating column",
                         fix="drop textcnn from --embedders, or give the ratings column in --columns")
     movie_ids = np.asarray(movie_ids)
-    column = columns_of(inter.item_ids, movie_ids)[inter.item]
+    column = positions(movie_ids, inter.item_ids)[inter.item]
     rows = np.flatnonzero(column >= 0)
     inputs = _inputs(dataset, movie_ids, params.title_length)
     user, movie, rating = inter.user[rows].astype(np.int32), column[rows].astype(np.int32), inter.rating[rows].astype(np.float32)
@@ -122,7 +123,7 @@ def train_textcnn(dataset: Dataset, movie_ids, user_ids, params: TextCNNParams =
 
     movies_x = _movie_features(inputs, np.arange(len(movie_ids), dtype=np.int32))
     movie_vectors = np.asarray(movie_tower.predict(movies_x, batch_size=4096, verbose=0), dtype=np.float32)
-    codes = columns_of(user_ids, inter.user_ids)
+    codes = positions(inter.user_ids, user_ids)
     if (codes < 0).any():
         raise ValueError("user_ids must all occur in the ratings log")
     user_vectors = np.asarray(user_tower.predict(_user_features(inputs, codes.astype(np.int32)), batch_size=4096, verbose=0),
@@ -157,7 +158,7 @@ def _inputs(dataset: Dataset, movie_ids: np.ndarray, title_length: int) -> _Inpu
     users = {"id": np.arange(len(inter.user_ids), dtype=np.int32)}
     vocab = {"id": len(inter.user_ids)}
     if dataset.users is not None:
-        rows = columns_of(inter.user_ids, dataset.users.ids)
+        rows = positions(dataset.users.ids, inter.user_ids)
         for name in USER_ATTRIBUTES:
             values = dataset.users.attributes.get(name)
             if values is None:
@@ -172,7 +173,7 @@ def _inputs(dataset: Dataset, movie_ids: np.ndarray, title_length: int) -> _Inpu
             codes = codes + (0 if labels[0] == "" else 1)
             users[name] = codes.astype(np.int32)
             vocab[name] = int(codes.max()) + 1
-    rows = columns_of(movie_ids, dataset.movies.ids)
+    rows = positions(dataset.movies.ids, movie_ids)
     genres, _ = genre_matrix(dataset.movies, rows)
     if genres.shape[1] == 0:
         genres = np.zeros((len(rows), 1), np.float32)
@@ -248,7 +249,7 @@ def _examples(dataset: Dataset, movie_ids, user_ids, movie_vectors, user_vectors
     """Similar movies, a user's favourites and "people who liked X also liked", for the most-rated movie."""
     from embedder.model.neighbours import normalise
 
-    rows = columns_of(movie_ids, dataset.movies.ids)
+    rows = positions(dataset.movies.ids, movie_ids)
     titles = np.asarray(dataset.movies.titles)[rows]
     counts = np.bincount(movie, minlength=len(movie_ids))
     x = int(np.argmax(counts))
@@ -257,7 +258,7 @@ def _examples(dataset: Dataset, movie_ids, user_ids, movie_vectors, user_vectors
     similar[x] = -np.inf
     lists = [{"title": f"Similar to {titles[x]}", "items": [str(titles[j]) for j in np.argsort(-similar, kind="stable")[:k]]}]
 
-    code_of = columns_of(dataset.interactions.user_ids, user_ids)
+    code_of = positions(user_ids, dataset.interactions.user_ids)
     rated_by = np.flatnonzero(movie == x)
     fans = [u for u in user[rated_by] if code_of[u] >= 0]
     if fans:

@@ -1,0 +1,178 @@
+"""The runner behind ``build.py evaluate``: the build's embedder and the baselines on one split.
+
+``run`` makes the val and test tasks (``evaluate``), tunes the baselines on
+val and wraps them as methods (``scorers``), trains the build's Word2Vec
+model with ``repeats`` seeds, applies the protocol to every method
+(``evaluate.rank_users``, ``measure``, ``similar_figures``) and returns a
+``model_card.Report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from embedder.model.recommend import ScoringParams
+from embedder.quality.evaluate import (MIN_ANCHOR_RATINGS, MIN_RATINGS, Task, leave_last_out, make_task, measure,
+                                       random_jaccard, rank_users, similar_figures)
+from embedder.quality.metrics import paired_bootstrap, standard_error
+from embedder.quality.model_card import Report, Row
+from embedder.quality.scorers import (BaselineChoices, baseline_methods, ease_method, item2vec_methods, tune_baselines,
+                                      users_as_words_methods)
+from embedder.ratings.order import ordered_dataset
+from embedder.timing import Timer
+from embedder.values import Dataset
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What ``run`` reports.
+
+    split
+        ``"test"`` (the figures to quote) or ``"val"`` (the split defaults are
+        chosen on).  Baseline settings always come from val.
+    repeats
+        Word2Vec rows are trained with ``repeats`` seeds (``seed, seed+1, ...``)
+        and reported as mean ± standard deviation over seeds.
+    baselines
+        Tune and report item-kNN and EASE (popularity is always there).
+    """
+
+    split: str = "test"
+    repeats: int = 1
+    baselines: bool = True
+
+
+def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptions(), *, say=lambda message: None):
+    """Evaluate the build's embedder (with ``config``'s settings) and the baselines on one split.
+
+    Parameters
+    ----------
+    dataset
+        The full ratings log; the split is made here.
+    config
+        A ``BuildConfig``: its sentence, Word2Vec and SIF settings are the ones
+        trained (with one worker thread, so ``--seed`` makes it deterministic).
+    scoring
+        The recommendation scoring to mark as the default row
+        (``ScoringParams()`` when None).
+    options
+        Which split, how many seeds, whether to run the baselines.
+    say
+        Called with a short progress message before each slow step.
+
+    Returns
+    -------
+    model_card.Report
+    """
+    dataset = ordered_dataset(dataset, config.data.log_order, seed=config.run.seed)
+    order = dataset.order
+    # The "auto" settings made concrete for this log, as the build does: Word2Vec reshuffles an unordered log's
+    # sentences (where it can), and the scoring drops recency there.
+    config = replace(config, word2vec=config.word2vec.for_log(order.ordered, can_shuffle=config.engine != "spark"))
+    scoring = (scoring or ScoringParams()).for_log(order.ordered)
+    with Timer() as timer:
+        say(f"splitting: {order.protocol()}")
+        val = make_task(dataset, leave_last_out(dataset.interactions, "val"))
+        task = val if options.split == "val" else make_task(dataset, leave_last_out(dataset.interactions, "test"))
+        choices = (tune_baselines(val, recency=order.ordered, say=say) if options.baselines else
+                   BaselineChoices(None, None, None, None, None, note="baselines not run (--no-baselines)"))
+        similar: dict = {}
+        rows = [_row(task, method, similar) for method in baseline_methods(task, choices, say=say)]
+        seeds = [config.run.seed + i for i in range(max(1, options.repeats))]
+        runs = []
+        for seed in seeds:
+            say(f"word2vec seed {seed}")
+            seeded: dict = {}
+            runs.append([_row(task, method, seeded) for method in _embedder_methods(task, config, scoring, seed)])
+        rows += _over_seeds(runs)
+        random_figure, comparisons = random_jaccard(task), _comparisons(rows)
+    return Report(
+        dataset={"name": dataset.name, "ratings": len(dataset.interactions),
+                 "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
+        split={"name": task.split.name, "protocol": order.protocol(), "order": order.describe(), "ordered": order.ordered,
+               "users": task.n_users, "catalogue": task.n_items, "anchors": len(task.anchors),
+               "unseen_targets": int((task.targets < 0).sum()), "min_ratings": MIN_RATINGS,
+               "min_anchor_ratings": MIN_ANCHOR_RATINGS},
+        random_jaccard=random_figure,
+        settings=_settings(config, scoring),
+        tuned=choices.as_dict(),
+        rows=rows,
+        comparisons=comparisons,
+        seeds=seeds,
+        seconds=timer.seconds,
+    )
+
+
+def _embedder_methods(task: Task, config, scoring, seed: int) -> list:
+    """Train the build's Word2Vec model on the split's training data and wrap its scorers."""
+    from embedder.model.sentence_vectors import METHODS, sentence_vectors
+    from embedder.model.sequences import make_sequences
+    from embedder.model.word2vec import train_word_vectors
+
+    sequences, _ = make_sequences(task.split.train, config.sequences)
+    with Timer() as timer:
+        words = train_word_vectors(sequences, replace(config.word2vec, seed=seed, workers=1))
+    vectors = {m: sentence_vectors(sequences, words, m, alpha=config.sif_alpha).vectors for m in METHODS}
+    if config.sequences.orientation != "users":
+        return users_as_words_methods(task, sequences, words, vectors, timer.seconds)
+    if scoring.method != "ease":
+        return item2vec_methods(task, sequences, words, vectors, scoring, timer.seconds)
+    # EASE recommends (unordered logs): Word2Vec's io scoring is measured beside it, as it would score.
+    io = ScoringParams().for_log(False)
+    methods = item2vec_methods(task, sequences, words, vectors, replace(io, method="io"), timer.seconds, default=False)
+    return methods + [ease_method(task, sequences, scoring, config.site.min_support, seed=seed)]
+
+
+def _row(task: Task, method, similar: dict):
+    """Apply the protocol to one method (similar-movies figures computed once per model)."""
+    figures = measure(task, rank_users(task, method.scores))
+    sim = None
+    if method.similarity is not None:
+        if method.model not in similar:
+            similar[method.model] = similar_figures(task, method.similarity)
+        sim = similar[method.model]
+    return Row(method=method.name, family=method.family, settings=method.settings, hr=figures.hr,
+               hr_se=figures.hr_se, ndcg=figures.ndcg, coverage=figures.coverage,
+               genre_jaccard=None if sim is None else sim.genre_jaccard,
+               next_hr=None if sim is None else sim.next_hr, next_ndcg=None if sim is None else sim.next_ndcg,
+               train_seconds=method.train_seconds, default=method.default, hits=figures.hits)
+
+
+def _over_seeds(runs: list[list]) -> list:
+    """Rows of several seeds -> one row per method: means, std over seeds, per-user hits averaged."""
+    if len(runs) == 1:
+        return runs[0]
+    out = []
+    for rows in zip(*runs):
+        mean = lambda name: float(np.mean([getattr(r, name) for r in rows]))
+        opt = lambda name: None if rows[0].__dict__[name] is None else mean(name)
+        hits = np.mean([r.hits for r in rows], axis=0)
+        out.append(replace(rows[0], hr=mean("hr"), hr_se=standard_error(hits), ndcg=mean("ndcg"),
+                           coverage=mean("coverage"), genre_jaccard=opt("genre_jaccard"), next_hr=opt("next_hr"),
+                           next_ndcg=opt("next_ndcg"), train_seconds=mean("train_seconds"),
+                           hr_std=float(np.std([r.hr for r in rows], ddof=1)),
+                           ndcg_std=float(np.std([r.ndcg for r in rows], ddof=1)), hits=hits))
+    return out
+
+
+def _comparisons(rows: list) -> list[dict]:
+    """The default scoring against EASE and EASE-recent (or popularity): paired bootstrap over users."""
+    default = next((r for r in rows if r.default), None)
+    references = ([r for r in rows if r.family == "baseline" and r.method.startswith("EASE")]
+                  or [r for r in rows if r.method == "popularity"])
+    out = []
+    for ref in references if default is not None else []:
+        diff, low, high = paired_bootstrap(default.hits, ref.hits)
+        out.append({"a": default.method, "b": ref.method, "diff": round(diff, 5), "low": round(low, 5),
+                    "high": round(high, 5), "ratio": round(default.hr / ref.hr, 3) if ref.hr else None})
+    return out
+
+
+def _settings(config, scoring) -> dict:
+    """The training settings the evaluation used (``BuildConfig.training_settings``, one worker thread)."""
+    settings = config.training_settings()
+    settings["word2vec"] = {**settings["word2vec"], "workers": 1}
+    settings["recommendations"] = scoring.settings()
+    return settings
