@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from embedder.model.sequences import make_sequences
     from embedder.ratings.sources import load_dataset
 
-    args = build_parser(KNOWN).parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.quiet = True
     config = config_from_args(args, dict(os.environ), KNOWN)
     with tempfile.TemporaryDirectory() as tmp:

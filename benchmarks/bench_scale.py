@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     stats = _synthetic(data, ours.scale)
     print(f"log                {data}: {stats}")
 
-    args = build_parser(KNOWN).parse_args(REFERENCE + ["--ratings", str(data)] + rest)
+    args = build_parser().parse_args(REFERENCE + ["--ratings", str(data)] + rest)
     args.quiet = True
     config = config_from_args(args, dict(os.environ), KNOWN)
     print(f"word2vec settings  {config.word2vec.settings()}")

@@ -45,7 +45,7 @@ def config_for(argv: list[str]):
     from embedder.config import config_from_args
     from embedder.ratings.datasets import KNOWN
 
-    return config_from_args(build_parser(KNOWN).parse_args(argv + ["--quiet"]), dict(os.environ), KNOWN)
+    return config_from_args(build_parser().parse_args(argv + ["--quiet"]), dict(os.environ), KNOWN)
 
 
 def report_line(name: str, report) -> str:

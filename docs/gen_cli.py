@@ -36,14 +36,13 @@ def commands() -> list[tuple[str, argparse.ArgumentParser]]:
     from embedder.cli.evaluate import evaluate_parser
     from embedder.cli.synthetic import parser as synthetic_parser
     from embedder.publish import build_parser as publish_parser
-    from embedder.ratings.datasets import KNOWN
     from embedder.site.validate import main as validate_main
 
     validate = captured_parser(validate_main, [])
     validate.prog = "build.py validate"  # the parser names its module; users reach it as a subcommand
     return [
-        ("python build.py", build_parser(KNOWN)),
-        ("python build.py evaluate", evaluate_parser(KNOWN)),
+        ("python build.py", build_parser()),
+        ("python build.py evaluate", evaluate_parser()),
         ("python build.py synthetic", synthetic_parser()),
         ("python build.py publish", publish_parser()),
         ("python build.py validate", validate),

@@ -100,7 +100,7 @@ def build_site(out: Path) -> Path:
     from embedder.ratings.datasets import KNOWN
 
     dataset, words, sentences = demo_inputs()
-    config = config_from_args(build_parser(KNOWN).parse_args([*ARGS, "--out", str(out)]), {}, KNOWN)
+    config = config_from_args(build_parser().parse_args([*ARGS, "--out", str(out)]), {}, KNOWN)
     build(config, dataset=dataset, words=words, sentences=sentences, warn=lambda message: None)
     return out
 

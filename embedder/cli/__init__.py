@@ -57,11 +57,8 @@ that replaces https://files.grouplens.org/datasets/movielens/).
 """
 
 
-def build_parser(known_datasets=None) -> argparse.ArgumentParser:
-    """The ``build`` command's options, generated from the settings schema (``embedder.settings``).
-
-    ``known_datasets`` is accepted for callers that pass it; the schema lists them itself.
-    """
+def build_parser() -> argparse.ArgumentParser:
+    """The ``build`` command's options, generated from the settings schema (``embedder.settings``)."""
     from embedder.settings import add_options
 
     p = argparse.ArgumentParser(prog=command(), description=DESCRIPTION, epilog=EPILOG.format(cmd=command()),

@@ -35,7 +35,7 @@ examples:
 GROUPS = ("data", "sentences", "word2vec", "user_vectors", "recommendations", "run")
 
 
-def evaluate_parser(known_datasets=None) -> argparse.ArgumentParser:
+def evaluate_parser() -> argparse.ArgumentParser:
     """The build's data and model options (from the settings schema) and the evaluate options."""
     from embedder.invocation import command
     from embedder.settings import add_options

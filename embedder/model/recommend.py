@@ -230,22 +230,6 @@ def recommend(sequences: Sequences, words: WordVectors, k: int = 10, *, params: 
                            scores=scores, params=params)
 
 
-def scoring_problems(params: ScoringParams) -> list[str]:
-    """What is wrong with scoring settings given on the command line (empty when fine)."""
-    problems = []
-    if params.method not in SCORINGS:
-        problems.append(f"--rec-scoring must be one of {', '.join(SCORINGS)}")
-    if not 0 < params.decay <= 1:
-        problems.append(f"--rec-decay must be in (0, 1], got {params.decay}")
-    if params.last_k < 0:
-        problems.append(f"--rec-last-k must be 0 (all) or more, got {params.last_k}")
-    if params.prior < 0:
-        problems.append(f"--rec-prior must be 0 or more, got {params.prior}")
-    if params.lam is not None and params.lam <= 0:
-        problems.append(f"--rec-lambda must be more than 0, got {params.lam:g}")
-    return problems
-
-
 #: Movies with the largest prior scored for everyone first, to bound what the rest can reach.
 HEAD = 2048
 

@@ -32,7 +32,7 @@ def build_demo(tmp_path, *extra):
 
     dataset = with_rare_movies(make_demo(seed=0), n=12)
     out = tmp_path / "site"
-    args = build_parser(KNOWN).parse_args(["--dataset", "demo", "--out", str(out), "--epochs", "3", "-q",
+    args = build_parser().parse_args(["--dataset", "demo", "--out", str(out), "--epochs", "3", "-q",
                                            "--deterministic", *extra])
     report = build(config_from_args(args, {}, KNOWN), dataset=dataset, warn=lambda message: None)
     return out, report, dataset

@@ -104,6 +104,8 @@ def test_auto_settings_follow_the_log_order():
 
 @pytest.mark.parametrize("lam", [0.0, -1.0])
 def test_a_lambda_must_be_positive(lam):
-    from embedder.model.recommend import scoring_problems
+    from embedder.settings import resolve
 
-    assert scoring_problems(ScoringParams(lam=lam)) == [f"--rec-lambda must be more than 0, got {lam:g}"]
+    problems = []
+    resolve({"rec_lambda": lam}, problems=problems)
+    assert problems == [f"--rec-lambda must be more than 0, got {lam:g}"]

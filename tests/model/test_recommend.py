@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from embedder.model.recommend import (ScoringParams, context_vectors, history_weights, recommend, score_io,
-                                scoring_problems)
+from embedder.model.recommend import ScoringParams, context_vectors, history_weights, recommend, score_io
 from embedder.values import Sequences, WordVectors
 
 
@@ -53,8 +52,8 @@ def test_recommend_excludes_rated_movies_and_pads():
 def test_cosine_scoring_and_the_validation_of_settings():
     recs = recommend(sequences(), words(), k=1, params=ScoringParams(method="cosine", decay=1.0))
     assert recs.items[1].tolist() == [2]  # b: context (1, .5); cosine with m2 (1, 1) .95 beats m0 (1, 0) .89
-    assert scoring_problems(ScoringParams()) == []
-    assert len(scoring_problems(ScoringParams(method="x", decay=0, last_k=-1, prior=-1))) == 4
+    with pytest.raises(ValueError, match="does not score word vectors"):
+        recommend(sequences(), words(), k=1, params=ScoringParams(method="ease"))
 
 
 def test_recommending_leaves_the_sentences_in_time_order_and_pruning_changes_nothing():

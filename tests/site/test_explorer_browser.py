@@ -54,7 +54,7 @@ def site(tmp_path_factory):
     titles = np.array(dataset.movies.titles, dtype=object)
     titles[5] = EVIL + " (2001)"
     dataset = replace(dataset, movies=replace(dataset.movies, titles=titles))
-    args = build_parser(KNOWN).parse_args(["--dataset", "demo", "--out", str(out), "--epochs", "2", "-q",
+    args = build_parser().parse_args(["--dataset", "demo", "--out", str(out), "--epochs", "2", "-q",
                                            "--layouts", "pca,tsne"])
     config = config_from_args(args, {}, KNOWN)
     build(config, dataset=dataset, warn=lambda message: None)

@@ -253,7 +253,7 @@ def test_every_embedder_is_a_tensor_a_card_and_an_explorer_layout(planted, tmp_p
     dataset, _ = planted
     site = tmp_path / "site"
     argv = ["--out", str(site), *FAST, "--embedders", "w2v,softmax,autoencoder", "--deterministic"]
-    config = config_from_args(build_parser(KNOWN).parse_args(argv), {"REELSPACE_DATA": str(tmp_path / "cache")}, KNOWN)
+    config = config_from_args(build_parser().parse_args(argv), {"REELSPACE_DATA": str(tmp_path / "cache")}, KNOWN)
     report = build(config, dataset=dataset)
 
     entries = json.loads((site / "projector" / "projector_config.json").read_text(encoding="utf-8"))["embeddings"]
