@@ -1274,7 +1274,7 @@
       });
     }
     FACETS.forEach(function (facet, f) {
-      if (byRegion) return;
+      if (byRegion || (state.map === "users" && !counts[f])) return;  // no user has it as their top genre
       var c = rgbOf(f);
       var button = el("button", { type: "button", "data-facet": String(f), "aria-pressed": state.enabled & (1 << f) ? "true" : "false" }, [
         el("span", { className: "swatch", style: "background: rgb(" + c.join(",") + ")" }),
