@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         for kind in [args.only] if args.only else ["unordered", "ordered"]:
             data = unordered(dataset) if kind == "unordered" else dataset
             started = time.perf_counter()
-            report = run(data, config, None, EvalOptions(split=args.split))
+            report = run(data, config.training(), EvalOptions(split=args.split))
             report.seconds = time.perf_counter() - started
             print(report_line(data.name, report), flush=True)
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from embedder.errors import ConfigError
+from embedder.folders import folder_problems
 from embedder.model.recommend import ScoringParams
 from embedder.model.sequences import SequenceParams
 from embedder.model.support import DEFAULT_MIN_RATINGS
@@ -103,6 +104,28 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class TrainingConfig:
+    """What the stages that train need, and nothing else: the evaluation (which re-trains on a split) and the
+    Spark engine get this, not the whole ``BuildConfig``.
+
+    ``summary`` is ``BuildConfig.training_settings()`` (the one settings
+    summary); ``can_shuffle`` is False where Word2Vec cannot reshuffle
+    sentences every epoch (Spark).
+    """
+
+    sequences: SequenceParams
+    word2vec: Word2VecParams
+    sentence_method: str
+    sif_alpha: float
+    scoring: ScoringParams
+    min_support: int
+    log_order: str
+    seed: int
+    can_shuffle: bool = True
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """Everything one build needs.
 
@@ -125,6 +148,13 @@ class BuildConfig:
     engine: str = "local"
     spark: SparkParams | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def training(self) -> TrainingConfig:
+        """The settings of the stages that train (``TrainingConfig``)."""
+        return TrainingConfig(sequences=self.sequences, word2vec=self.word2vec, sentence_method=self.sentence_method,
+                              sif_alpha=self.sif_alpha, scoring=self.scoring, min_support=self.site.min_support,
+                              log_order=self.data.log_order, seed=self.run.seed, can_shuffle=self.engine != "spark",
+                              summary=self.training_settings())
 
     def training_settings(self) -> dict:
         """The settings it trains and scores with, as plain values: the one summary the site's settings
@@ -215,8 +245,7 @@ def make_config(values: Mapping[str, Any], env: Mapping[str, str], known_dataset
     models = _models(v, problems)
     if v["corpus_file"] and v["order"] == "shuffle":
         problems.append("--corpus-file trains on one fixed file, --order shuffle reshuffles every epoch: pass one")
-    _check_paths(site, data, problems)
-    _check_sharing(site, problems)
+    problems.extend(folder_problems(site, data))
     engine, spark = _engine(v, env, data, problems)
     if problems:
         raise ConfigError("; ".join(problems))
@@ -284,67 +313,6 @@ def _base_url(url: str | None, problems: list[str]) -> str | None:
         problems.append(f"--base-url {url!r} {problem}")
         return None
     return url if url.endswith("/") else url + "/"
-
-
-def _check_paths(site: SiteConfig, data: DataConfig, problems: list[str]) -> None:
-    out = site.out_dir.resolve()
-    protected = [site.template_dir.resolve(), site.template_dir.resolve().parent]
-    for path in protected:
-        if out == path or out in path.parents:
-            problems.append(f"--out {site.out_dir} would replace {path}, which holds sources or data: choose another folder")
-            break
-    problems.extend(_inputs_inside(site.out_dir, "--out", data, site))
-    logdir = site.tensorboard_logdir
-    if site.tensorboard and logdir is not None and not _holds(out, logdir.resolve()):  # an external logdir is replaced whole too
-        problems.extend(_inputs_inside(logdir, "--tensorboard-logdir", data, site))
-    if site.posters is not None and not site.posters.is_dir():
-        problems.append(f"--posters {site.posters} is not a directory")
-
-
-def _inputs_inside(folder: Path, option: str, data: DataConfig, site: SiteConfig) -> list[str]:
-    """A folder the build replaces whole must not hold an input: the first one it holds, as a problem."""
-    replaced = folder.resolve()
-    inputs = (("--ratings", data.ratings), ("--movies", data.read.movies), ("--posters", site.posters),
-              ("--projector-html", site.projector_html))
-    for flag, path in inputs:
-        if path is not None and _holds(replaced, Path(path).resolve()):
-            return [f"{option} {folder} holds {flag} {path}, which a build would delete (it replaces {option} "
-                    f"whole): choose another folder for {option}"]
-    return []
-
-
-def _holds(folder: Path, path: Path) -> bool:
-    return folder == path or folder in path.parents
-
-
-def output_targets(site: SiteConfig) -> list[tuple[Path, str]]:
-    """The folders a build replaces whole, each with the option that names it: the site, an external TensorBoard logdir."""
-    from embedder.site.sharing import tensorboard_target
-
-    targets = [(site.out_dir, "--out")]
-    if tensorboard_target(site)[1] is not None:
-        targets.append((site.tensorboard_logdir, "--tensorboard-logdir"))
-    return targets
-
-
-#: Folders and files of the site a TensorBoard logdir inside it must not take.
-_SITE_NAMES = ("projector", "data", "static", "index.html", "build.json", "explorer", "explorer.html", "movies")
-
-
-def _check_sharing(site: SiteConfig, problems: list[str]) -> None:
-    """The TensorBoard logdir and the self-hosted projector page."""
-    if site.projector_html is not None and not site.projector_html.is_file():
-        problems.append(f"--projector-html {site.projector_html} is not a file (give the standalone projector's index.html)")
-    if site.tensorboard_logdir is None:
-        return
-    if not site.tensorboard:
-        problems.append("--tensorboard-logdir and --no-tensorboard contradict each other: pass one")
-    out, logdir = site.out_dir.resolve(), site.tensorboard_logdir.resolve()
-    protected = [site.template_dir.resolve(), site.template_dir.resolve().parent]
-    if logdir == out or logdir in out.parents or any(logdir == p or logdir in p.parents for p in protected):
-        problems.append(f"--tensorboard-logdir {site.tensorboard_logdir} would replace the site or the sources: choose its own folder")
-    elif out in logdir.parents and logdir.relative_to(out).parts[0] in _SITE_NAMES:
-        problems.append(f"--tensorboard-logdir {site.tensorboard_logdir} would take the site's own {logdir.relative_to(out).parts[0]}: choose another folder")
 
 
 def _layouts(text: str | None, problems: list[str]) -> tuple[str, ...] | None:

@@ -13,8 +13,9 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embedder.config import BuildConfig, for_log, output_targets
+from embedder.config import BuildConfig, for_log
 from embedder.errors import DataError
+from embedder.folders import output_targets
 from embedder.maps.stage import Maps, card_fields, index_fields, make_maps, map_inputs, summary_lines
 from embedder.model.neighbours import nearest
 from embedder.model.sentence_vectors import sentence_vectors
@@ -114,7 +115,7 @@ def train(config: BuildConfig, stages, warn, *, dataset: Dataset | None = None, 
     if config.engine == "spark" and dataset is None and words is None and sentences is None:
         from embedder.spark import run_spark  # the next four stages on Apache Spark, timed there
 
-        engine = run_spark(config, progress=config.run.progress, warn=warn)
+        engine = run_spark(config.data, config.spark, config.training(), progress=config.run.progress, warn=warn)
         dataset, words, sentences = engine.dataset, engine.words, engine.sentences
         stages.timings.update(engine.timings)
     with stages.stage("read"):
@@ -254,7 +255,7 @@ def _evaluation(config: BuildConfig, dataset: Dataset, extras: list, stages):
     from embedder.quality.runner import EvalOptions, run
 
     with stages.stage("evaluate"):
-        evaluation = run(dataset, config, config.scoring, EvalOptions())
+        evaluation = run(dataset, config.training(), EvalOptions())
         if extras:
             from embedder.tf_models.embedders import evaluation_rows
 

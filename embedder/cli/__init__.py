@@ -127,7 +127,8 @@ def missing_dependency(name: str) -> str:
 def _build(argv: list[str], env: dict) -> int:
     from dataclasses import replace
 
-    from embedder.config import config_from_args, output_targets
+    from embedder.config import config_from_args
+    from embedder.folders import output_targets
     from embedder.ratings.datasets import KNOWN
     from embedder.output import hold_targets
     from embedder.pipeline import build

@@ -74,7 +74,7 @@ def main(argv: list[str], env: dict) -> int:
     config = replace(config, run=replace(config.run, progress=False))  # no build progress bars: evaluate says its steps
     say = (lambda message: None) if quiet else (lambda message: print(f"evaluate: {message}", file=sys.stderr))
     dataset = load_dataset(config.data, progress=not quiet, warn=lambda m: print(m, file=sys.stderr))
-    report = run(dataset, config, config.scoring,
+    report = run(dataset, config.training(),
                  EvalOptions(split=args.split, repeats=args.repeats, baselines=not args.no_baselines), say=say)
     print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False) if args.json else report.table())
     return 0

@@ -44,19 +44,18 @@ class EvalOptions:
     baselines: bool = True
 
 
-def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptions(), *, say=lambda message: None):
-    """Evaluate the build's embedder (with ``config``'s settings) and the baselines on one split.
+def run(dataset: Dataset, training, options: EvalOptions = EvalOptions(), *, say=lambda message: None):
+    """Evaluate the build's embedder (trained with ``training``'s settings) and the baselines on one split.
 
     Parameters
     ----------
     dataset
         The full ratings log; the split is made here.
-    config
-        A ``BuildConfig``: its sentence, Word2Vec and SIF settings are the ones
-        trained (with one worker thread, so ``--seed`` makes it deterministic).
-    scoring
-        The recommendation scoring to mark as the default row
-        (``ScoringParams()`` when None).
+    training
+        A ``config.TrainingConfig`` (``BuildConfig.training()``): its sentence,
+        Word2Vec, SIF and recommendation settings are the ones trained (with
+        one worker thread, so the seed makes it deterministic); its scoring is
+        the default row.
     options
         Which split, how many seeds, whether to run the baselines.
     say
@@ -66,12 +65,13 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
     -------
     model_card.Report
     """
-    dataset = ordered_dataset(dataset, config.data.log_order, seed=config.run.seed)
+    dataset = ordered_dataset(dataset, training.log_order, seed=training.seed)
     order = dataset.order
     # The "auto" settings made concrete for this log, as the build does: Word2Vec reshuffles an unordered log's
     # sentences (where it can), and the scoring drops recency there.
-    config = replace(config, word2vec=config.word2vec.for_log(order.ordered, can_shuffle=config.engine != "spark"))
-    scoring = (scoring or ScoringParams()).for_log(order.ordered)
+    training = replace(training, word2vec=training.word2vec.for_log(order.ordered, can_shuffle=training.can_shuffle),
+                       scoring=training.scoring.for_log(order.ordered))
+    scoring = training.scoring
     with Timer() as timer:
         say(f"splitting: {order.protocol()}")
         val = make_task(dataset, leave_last_out(dataset.interactions, "val"))
@@ -80,12 +80,12 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
                    BaselineChoices(None, None, None, None, None, note="baselines not run (--no-baselines)"))
         similar: dict = {}
         rows = [_row(task, method, similar) for method in baseline_methods(task, choices, say=say)]
-        seeds = [config.run.seed + i for i in range(max(1, options.repeats))]
+        seeds = [training.seed + i for i in range(max(1, options.repeats))]
         runs = []
         for seed in seeds:
             say(f"word2vec seed {seed}")
             seeded: dict = {}
-            runs.append([_row(task, method, seeded) for method in _embedder_methods(task, config, scoring, seed)])
+            runs.append([_row(task, method, seeded) for method in _embedder_methods(task, training, seed)])
         rows += _over_seeds(runs)
         random_figure, comparisons = random_jaccard(task), _comparisons(rows)
     return Report(
@@ -96,7 +96,7 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
                "unseen_targets": int((task.targets < 0).sum()), "min_ratings": MIN_RATINGS,
                "min_anchor_ratings": MIN_ANCHOR_RATINGS},
         random_jaccard=random_figure,
-        settings=_settings(config, scoring),
+        settings=_settings(training),
         tuned=choices.as_dict(),
         rows=rows,
         comparisons=comparisons,
@@ -105,24 +105,25 @@ def run(dataset: Dataset, config, scoring=None, options: EvalOptions = EvalOptio
     )
 
 
-def _embedder_methods(task: Task, config, scoring, seed: int) -> list:
+def _embedder_methods(task: Task, training, seed: int) -> list:
     """Train the build's Word2Vec model on the split's training data and wrap its scorers."""
     from embedder.model.sentence_vectors import METHODS, sentence_vectors
     from embedder.model.sequences import make_sequences
     from embedder.model.word2vec import train_word_vectors
 
-    sequences, _ = make_sequences(task.split.train, config.sequences)
+    scoring = training.scoring
+    sequences, _ = make_sequences(task.split.train, training.sequences)
     with Timer() as timer:
-        words = train_word_vectors(sequences, replace(config.word2vec, seed=seed, workers=1))
-    vectors = {m: sentence_vectors(sequences, words, m, alpha=config.sif_alpha).vectors for m in METHODS}
-    if config.sequences.orientation != "users":
+        words = train_word_vectors(sequences, replace(training.word2vec, seed=seed, workers=1))
+    vectors = {m: sentence_vectors(sequences, words, m, alpha=training.sif_alpha).vectors for m in METHODS}
+    if training.sequences.orientation != "users":
         return users_as_words_methods(task, sequences, words, vectors, timer.seconds)
     if scoring.method != "ease":
         return item2vec_methods(task, sequences, words, vectors, scoring, timer.seconds)
     # EASE recommends (unordered logs): Word2Vec's io scoring is measured beside it, as it would score.
     io = ScoringParams().for_log(False)
     methods = item2vec_methods(task, sequences, words, vectors, replace(io, method="io"), timer.seconds, default=False)
-    return methods + [ease_method(task, sequences, scoring, config.site.min_support, seed=seed)]
+    return methods + [ease_method(task, sequences, scoring, training.min_support, seed=seed)]
 
 
 def _row(task: Task, method, similar: dict):
@@ -170,9 +171,9 @@ def _comparisons(rows: list) -> list[dict]:
     return out
 
 
-def _settings(config, scoring) -> dict:
+def _settings(training) -> dict:
     """The training settings the evaluation used (``BuildConfig.training_settings``, one worker thread)."""
-    settings = config.training_settings()
-    settings["word2vec"] = {**settings["word2vec"], "workers": 1}
-    settings["recommendations"] = scoring.settings()
+    settings = {key: dict(value) if isinstance(value, dict) else value for key, value in training.summary.items()}
+    settings["word2vec"] = {**training.word2vec.settings(), "workers": 1}  # gensim, made concrete for the log
+    settings["recommendations"] = training.scoring.settings()
     return settings

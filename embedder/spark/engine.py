@@ -28,34 +28,36 @@ class EngineResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def run_spark(config, *, progress: bool = False, warn: Callable[[str], None] = print) -> EngineResult:
-    """Read, group, train Word2Vec and make the user vectors of a ``BuildConfig`` on Spark.
+def run_spark(data, params: SparkParams | None, training, *, progress: bool = False,
+              warn: Callable[[str], None] = print) -> EngineResult:
+    """Read ``data`` (a ``config.DataConfig``), group, train Word2Vec and make the user vectors on Spark.
 
-    A session this function starts is stopped at the end; one already
-    running (a notebook's, a test's) is used as it is and left running.
+    ``training`` is the build's ``config.TrainingConfig``.  A session this
+    function starts is stopped at the end; one already running (a
+    notebook's, a test's) is used as it is and left running.
     """
     from pyspark.sql import SparkSession
 
-    params = config.spark or SparkParams()
+    params = params or SparkParams()
     stages = Stages()
     running = SparkSession.getActiveSession()
     spark, cached = running, []
     try:
         with stages.stage("read"):  # finding the data and starting Spark count as reading
-            source = _locate(config.data, progress=progress, warn=warn)  # fails before Spark starts
+            source = _locate(data, progress=progress, warn=warn)  # fails before Spark starts
             spark = running or spark_session(params, progress=progress)
             log = (log_frame(spark, source) if isinstance(source, Dataset)
-                   else read_ratings(spark, source, strict=config.data.strict, name=config.data.dataset))
+                   else read_ratings(spark, source, strict=data.strict, name=data.dataset))
             cached.append(log.frame)
-            order = detect_order(log.dataset.interactions, config.data.log_order, seed=config.run.seed,
+            order = detect_order(log.dataset.interactions, training.log_order, seed=training.seed,
                                  source=log.dataset.source)
         with stages.stage("sentences"):
-            corpus = group_sentences(log, config.sequences, order.kind, seed=config.run.seed)
+            corpus = group_sentences(log, training.sequences, order.kind, seed=training.seed)
             cached.append(corpus.frame)
         with stages.stage("word2vec"):
-            words = train_word2vec(corpus, config.word2vec, partitions=params.word2vec_partitions)
+            words = train_word2vec(corpus, training.word2vec, partitions=params.word2vec_partitions)
         with stages.stage("user vectors"):
-            sentences = spark_sentence_vectors(corpus, words, config.sentence_method, alpha=config.sif_alpha)
+            sentences = spark_sentence_vectors(corpus, words, training.sentence_method, alpha=training.sif_alpha)
     finally:
         for frame in cached:
             frame.unpersist()
