@@ -124,6 +124,12 @@ class TrainingConfig:
     can_shuffle: bool = True
     summary: Mapping[str, Any] = field(default_factory=dict)
 
+    def for_log(self, ordered: bool) -> "TrainingConfig":
+        """The "auto" settings made concrete for a log that is (or is not) ordered: Word2Vec reshuffles an
+        unordered log's sentences (where it can), and the recommendations drop recency there."""
+        return replace(self, word2vec=self.word2vec.for_log(ordered, can_shuffle=self.can_shuffle),
+                       scoring=self.scoring.for_log(ordered))
+
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -180,13 +186,12 @@ class BuildConfig:
 def for_log(config: BuildConfig, order) -> BuildConfig:
     """The config with its "auto" settings made concrete for a log that is (or is not) ordered.
 
-    ``order`` is the ``embedder.order.LogOrder`` the dataset was arranged in:
-    Word2Vec's sentences are reshuffled on unordered logs (where it can), and
-    the recommendations drop recency (``ScoringParams.for_log``).
+    ``order`` is the ``embedder.ratings.order.LogOrder`` the dataset was
+    arranged in; the rule is ``TrainingConfig.for_log``'s, which the evaluation
+    applies too.
     """
-    ordered = order is None or order.ordered
-    return replace(config, word2vec=config.word2vec.for_log(ordered, can_shuffle=config.engine != "spark"),
-                   scoring=config.scoring.for_log(ordered))
+    training = config.training().for_log(order is None or order.ordered)
+    return replace(config, word2vec=training.word2vec, scoring=training.scoring)
 
 
 def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfig:
@@ -195,24 +200,23 @@ def config_from_args(args, env: Mapping[str, str], known_datasets) -> BuildConfi
     ``args`` comes from a parser whose settings options ``embedder.settings.add_options`` made
     (their defaults suppressed, so only what was typed is there).
     """
-    from embedder.settings import given, read_file, resolve
+    from embedder.settings import given, read_file
 
-    problems: list[str] = []
-    layers = [read_file(Path(args.config))] if getattr(args, "config", None) else []
-    values = resolve(*layers, given(args), problems=problems)
-    return make_config(values, env, known_datasets, problems=problems)
+    under = [read_file(Path(args.config))] if getattr(args, "config", None) else []
+    return make_config(given(args), env, known_datasets, under=under)
 
 
 def make_config(values: Mapping[str, Any], env: Mapping[str, str], known_datasets, *,
-                problems: list[str] | None = None) -> BuildConfig:
+                under: tuple | list = ()) -> BuildConfig:
     """A validated ``BuildConfig`` from a mapping of settings (``embedder.settings``; missing ones take defaults).
 
+    ``under`` are mappings that ``values`` overrides (a ``--config`` file's).
     Raises ``ConfigError`` with every problem found, joined into one line.
     """
     from embedder.settings import resolve
 
-    problems = [] if problems is None else problems
-    v = resolve(values, problems=problems)
+    problems: list[str] = []
+    v = resolve(*under, values, problems=problems)
     run = RunConfig(seed=v["seed"], workers=1 if v["deterministic"] else v["workers"], progress=not v["quiet"],
                     deterministic=v["deterministic"])
     data = _data_config(v, env, known_datasets, problems)

@@ -53,7 +53,7 @@ def build(config: BuildConfig, *, dataset: Dataset | None = None, words: WordVec
         model = train(config, stages, warn, dataset=dataset, words=words, sentences=sentences)
         config, dataset = model.config, model.dataset
         movies, users = sides(config.sequences.orientation, model.words, model.sentences,
-                              getattr(dataset.order, "kind", "time"))
+                              dataset.order.kind)
         extras = _extra_embeddings(config, dataset, movies, users, stages)
         with stages.stage("neighbours"):
             trusted, neighbours = _neighbours(config, model.sequences, movies, users)
@@ -272,7 +272,7 @@ def _evaluation(config: BuildConfig, dataset: Dataset, extras: list, stages):
 def _index(config, model: Trained, movies, users, neighbours: Neighbours, files, keep, maps: Maps, trusted, extras,
            timings, sharing, evaluation, recommender):
     """The index page's context, from each stage's own part."""
-    rows = settings_rows(config.training_settings(), getattr(model.dataset.order, "kind", "time"), model.sequences,
+    rows = settings_rows(config.training_settings(), model.dataset.order.kind, model.sequences,
                          model.report)
     map_figures = index_fields(maps, trusted, picture=PICTURE_FILE if maps.picture else None,
                                base_url=config.site.base_url)
@@ -314,6 +314,6 @@ def _report(config, dataset, movies, users, extras, files, context, sharing, map
         tensorboard_logdir=(f"{config.site.out_dir}/{sharing.tensorboard_folder}" if sharing.tensorboard_folder else
                             (str(sharing.logdir_path) if sharing.logdir_path else None)),
         models=tuple(model_line(model) for model in extras), map_lines=tuple(summary_lines(maps, trusted)),
-        order=dataset.order.describe() if dataset.order is not None else "",
+        order=dataset.order.describe(),
         projector_points={side.name: keep.note(side.side) for side in shown if keep.note(side.side) is not None},
     )

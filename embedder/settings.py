@@ -236,12 +236,16 @@ def defaults() -> dict[str, Any]:
 
 
 def add_options(parser: argparse.ArgumentParser, groups: tuple[str, ...] | None = None) -> None:
-    """Add the options of ``groups`` (all when None), one argparse group per settings group, in ``GROUPS`` order.
+    """Add ``--config FILE`` and the options of ``groups`` (all when None), one argparse group per settings
+    group, in ``GROUPS`` order.
 
     Every default is ``argparse.SUPPRESS``: the namespace holds only what was
     typed (``given``), so a ``--config`` file is overridden only by options
-    actually given.
+    actually given.  A file may hold every table; a command uses the settings it has.
     """
+    parser.add_argument("--config", metavar="FILE",
+                        help="settings from a TOML file (one table per group: [data], [word2vec], [site], [run] ...) "
+                             "or a built site's build.json; options typed here override it")
     for key, title in GROUPS:
         if groups is not None and key not in groups:
             continue

@@ -64,9 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=command(), description=DESCRIPTION, epilog=EPILOG.format(cmd=command()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"reelspace {__version__}")
-    p.add_argument("--config", metavar="FILE",
-                   help="settings from a TOML file (one table per group: [data], [word2vec], [site], [run] ...) or a "
-                        "built site's build.json; options typed here override it")
     add_options(p)
     return p
 

@@ -42,9 +42,6 @@ def evaluate_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog=f"{command()} evaluate", description=DESCRIPTION,
                                 epilog=EPILOG.format(cmd=command()), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", metavar="FILE",
-                   help="settings from a TOML file or a built site's build.json (its data and model tables); "
-                        "options typed here override it")
     add_options(p, GROUPS)
     g = p.add_argument_group("evaluate")
     g.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")

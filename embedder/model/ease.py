@@ -57,6 +57,10 @@ class EaseModel:
         how = (f"λ={self.lam:g}, chosen on one held-out rating per user" if self.tried else f"λ={self.lam:g}")
         return f"EASE item-item weights over the {len(self.columns):,} most-rated supported movies ({how})"
 
+    def scores(self, rated) -> np.ndarray:
+        """Scores of the covered movies (``columns``) for each row of a binary (users x all movies) matrix."""
+        return baselines.scores_from(rated[:, self.columns], self.weights)
+
     def settings(self) -> dict:
         return {"method": "ease", "lambda": self.lam, "movies": int(len(self.columns)),
                 "lambdas_tried": {f"{k:g}": round(v, 5) for k, v in self.tried.items()}}
@@ -141,13 +145,12 @@ def ease_lists(model: EaseModel, rated, k: int = K, *, exclude=None,
     cols = model.columns
     position = np.full(n_movies, -1, dtype=np.int64)
     position[cols] = np.arange(len(cols))
-    mine = rated[:, cols]
     chunk = chunk or rows_per_block(len(cols))
     items = np.full((n_users, k), -1, dtype=np.int64)
     scores = np.zeros((n_users, k), dtype=np.float32)
     for start in range(0, n_users, chunk):
         stop = min(n_users, start + chunk)
-        s = baselines.scores_from(mine[start:stop], model.weights)
+        s = model.scores(rated[start:stop])
         found, values = top_k_rows(s, k, banned[start:stop][:, cols])
         ok = (found >= 0) & np.isfinite(values)
         items[start:stop] = np.where(ok, cols[np.maximum(found, 0)], -1)

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from embedder.model.sequences import sentence_matrix
 from embedder.quality.metrics import rows_per_block, top_k
 from embedder.values import Sequences, WordVectors
 
@@ -207,12 +208,14 @@ def recommend(sequences: Sequences, words: WordVectors, k: int = 10, *, params: 
         ``items[r]`` are indices into ``movie_ids`` (= ``sequences.token_ids``)
         for user ``user_ids[r]``, best first.
     """
-    params = (params or ScoringParams()).for_log(True) if (params is None or params.method == "auto") else params
+    params = params or ScoringParams()
+    if params.method == "auto":  # a caller that did not say: the scorer of an ordered log
+        params = params.for_log(True)
     rows = np.arange(len(sequences)) if users is None else np.asarray(users)
     contexts = context_vectors(sequences, words, params.last_k, params.decay)
     counts = sequences.token_counts()
     chunk = chunk or rows_per_block(len(sequences.token_ids))
-    everyone = _rated_by_all(sequences)
+    everyone = sentence_matrix(sequences, dtype=bool)
     if params.method == "io" and chunk < len(rows) and exclude is None:
         return _recommend_pruned(sequences, words, k, params, rows, contexts, counts, chunk, everyone)
     items = np.empty((len(rows), k), dtype=np.int64)
@@ -279,17 +282,6 @@ def _recommend_pruned(sequences: Sequences, words: WordVectors, k: int, params: 
         scores[block] = np.where(found >= 0, values, 0.0)
     return Recommendations(user_ids=sequences.sentence_ids[rows], movie_ids=sequences.token_ids, items=items,
                            scores=scores, params=params)
-
-
-def _rated_by_all(sequences: Sequences):
-    """A sparse boolean (sentences x words) matrix of the movies each user rated, indices sorted."""
-    from scipy.sparse import csr_matrix
-
-    # Copies: sum_duplicates sorts in place, and the sentences must keep their time order.
-    rated = csr_matrix((np.ones(len(sequences.tokens), dtype=bool), sequences.tokens.copy(), sequences.indptr.copy()),
-                       shape=(len(sequences), len(sequences.token_ids)))
-    rated.sum_duplicates()  # also sorts the indices
-    return rated
 
 
 def _check_aligned(sequences: Sequences, words: WordVectors) -> None:

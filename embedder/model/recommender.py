@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from embedder.model.recommend import ScoringParams
+from embedder.model.sequences import sentence_matrix
 from embedder.values import Sequences, WordVectors
 
 #: Why each scorer is the default where it is (measured on held-out data: docs/quality.md).
@@ -55,7 +56,7 @@ def site_recommender(scoring: ScoringParams, sequences: Sequences, words: WordVe
     if scoring.method == "ease":
         from embedder.model.ease import ease_lists, fit_ease
 
-        history = history_matrix(sequences)
+        history = sentence_matrix(sequences)
         model = fit_ease(history, supported, lam=scoring.lam, seed=seed)
         return Recommender(lambda rated: ease_lists(model, history, k, exclude=rated), model.describe(), WHY["ease"],
                            model.settings())
@@ -66,14 +67,3 @@ def site_recommender(scoring: ScoringParams, sequences: Sequences, words: WordVe
         return picks.items, picks.scores, None
 
     return Recommender(lists, scoring.describe(), WHY.get(scoring.method, ""), scoring.settings())
-
-
-def history_matrix(sequences: Sequences):
-    """The binary (sentences x words) matrix of the sentences."""
-    from scipy.sparse import csr_matrix
-
-    X = csr_matrix((np.ones(len(sequences.tokens), dtype=np.float32), sequences.tokens.copy(), sequences.indptr.copy()),
-                   shape=(len(sequences), len(sequences.token_ids)))
-    X.sum_duplicates()
-    X.data[:] = 1.0
-    return X

@@ -187,3 +187,18 @@ class ShuffledSentences:
         rng = self._rng
         for sentence in self._sentences:
             yield [sentence[i] for i in rng.permutation(len(sentence))]
+
+
+def sentence_matrix(sequences: Sequences, dtype=np.float32):
+    """The binary sparse (sentences x words) matrix of the sentences: one entry per word a sentence holds, indices sorted.
+
+    The sentences themselves are left in their order (scipy keeps the arrays
+    it is given, and ``sum_duplicates`` sorts them in place: hence the copies).
+    """
+    from scipy.sparse import csr_matrix
+
+    matrix = csr_matrix((np.ones(len(sequences.tokens), dtype=dtype), sequences.tokens.copy(), sequences.indptr.copy()),
+                        shape=(len(sequences), len(sequences.token_ids)))
+    matrix.sum_duplicates()  # also sorts the indices
+    matrix.data[:] = 1
+    return matrix

@@ -147,20 +147,14 @@ class Task:
 
 def make_task(dataset: Dataset, split: Split, min_anchor_ratings: int = MIN_ANCHOR_RATINGS) -> Task:
     """Index a split by catalogue column (the movies present in its training data)."""
-    from scipy.sparse import csr_matrix
-
-    from embedder.model.sequences import SequenceParams, make_sequences
+    from embedder.model.sequences import SequenceParams, make_sequences, sentence_matrix
 
     history, _ = make_sequences(split.train, SequenceParams(min_length=1))
     catalogue = history.token_ids
     if not np.array_equal(history.sentence_ids, split.train.user_ids[split.users]):
         raise ValueError("every evaluated user must have training ratings")
     targets = positions(catalogue, split.train.item_ids[split.targets])
-    # Copies: scipy keeps the index arrays it is given, and sum_duplicates sorts them in place.
-    X = csr_matrix((np.ones(len(history.tokens), dtype=np.float32), history.tokens.copy(), history.indptr.copy()),
-                   shape=(len(history), len(catalogue)))
-    X.sum_duplicates()
-    X.data[:] = 1.0
+    X = sentence_matrix(history)
     rows = catalogue_rows(dataset, catalogue)
     genres, _ = genre_matrix([dataset.movies.genres[r] if r >= 0 else () for r in rows])
     counts = history.token_counts()

@@ -9,7 +9,7 @@ model with ``repeats`` seeds, applies the protocol to every method
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -67,11 +67,7 @@ def run(dataset: Dataset, training, options: EvalOptions = EvalOptions(), *, say
     """
     dataset = ordered_dataset(dataset, training.log_order, seed=training.seed)
     order = dataset.order
-    # The "auto" settings made concrete for this log, as the build does: Word2Vec reshuffles an unordered log's
-    # sentences (where it can), and the scoring drops recency there.
-    training = replace(training, word2vec=training.word2vec.for_log(order.ordered, can_shuffle=training.can_shuffle),
-                       scoring=training.scoring.for_log(order.ordered))
-    scoring = training.scoring
+    training = training.for_log(order.ordered)  # the "auto" settings made concrete for this log, as the build does
     with Timer() as timer:
         say(f"splitting: {order.protocol()}")
         val = make_task(dataset, leave_last_out(dataset.interactions, "val"))
@@ -173,7 +169,5 @@ def _comparisons(rows: list) -> list[dict]:
 
 def _settings(training) -> dict:
     """The training settings the evaluation used (``BuildConfig.training_settings``, one worker thread)."""
-    settings = {key: dict(value) if isinstance(value, dict) else value for key, value in training.summary.items()}
-    settings["word2vec"] = {**training.word2vec.settings(), "workers": 1}  # gensim, made concrete for the log
-    settings["recommendations"] = training.scoring.settings()
-    return settings
+    return {**training.summary, "word2vec": {**training.word2vec.settings(), "workers": 1},  # gensim, as trained here
+            "recommendations": training.scoring.settings()}

@@ -290,9 +290,9 @@ def ease_method(task: Task, sequences: Sequences, params: ScoringParams, min_sup
     rating of the *training* data, so the split's targets are never seen.
     """
     from embedder.model.ease import fit_ease
-    from embedder.model.recommender import history_matrix
+    from embedder.model.sequences import sentence_matrix
 
-    history = history_matrix(sequences)
+    history = sentence_matrix(sequences)
     with Timer() as timer:
         model = fit_ease(history, sequences.token_counts() >= min_support, lam=params.lam, seed=seed)
     cat = _Catalogue(task, sequences.token_ids, sequences.sentence_ids)
@@ -302,8 +302,7 @@ def ease_method(task: Task, sequences: Sequences, params: ScoringParams, min_sup
     def scores(rows):  # the user's training movies (supported ones) times the weights
         picked = users[rows]
         out = np.full((len(rows), task.n_items), -np.inf, dtype=np.float32)
-        X = history[np.maximum(picked, 0)][:, model.columns]
-        part = np.asarray(X @ model.weights, dtype=np.float32)
+        part = model.scores(history[np.maximum(picked, 0)])
         part[picked < 0] = -np.inf
         out[:, cols] = part
         return out

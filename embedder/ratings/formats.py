@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from embedder.ratings.cell_values import is_number, iso_seconds
-from embedder.ratings.cell_values import split_genres  # noqa: F401  (its old home, still imported from here)
 from embedder.errors import ConfigError, DataError
 
 SKIP = "-"

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from embedder.errors import BuildError, ConfigError
-from embedder.ratings.formats import split_genres
+from embedder.ratings.cell_values import split_genres
 from embedder.synthetic.movies import GENRES, TASTES, Catalogue, Taste, make_catalogue
 from embedder.synthetic.race import draw_pairs
 from embedder.synthetic.sampling import favourites, half_stars, timestamps, user_lengths
