@@ -20,6 +20,12 @@ coverage@10, the genre Jaccard@10 of movies' nearest neighbours (movies with
 the last training movie, and training time -- beside popularity, item-kNN and
 EASE, whose settings are chosen on a validation split (each user's
 second-to-last movie).
+
+With --engine spark the same split's training ratings also go to Spark, where
+the Spark engine's recommender (movies rated close to the user's latest ones,
+counted on the cluster) is trained and ranks every user's movies; its row,
+"spark: ...", is measured beside the local ones and compared with the local
+default.  The local rows are trained as the local engine trains them.
 """
 
 EPILOG = """\
@@ -29,10 +35,11 @@ examples:
   {cmd} evaluate --dataset demo --split val --repeats 3
   {cmd} evaluate --ratings path/to/ml-100k --window 5 --rec-decay 1   # try other settings
   {cmd} evaluate --config output/build.json     # the settings of an earlier build
+  {cmd} evaluate --ratings path/to/ml-100k --engine spark --spark-master local[4]   # and the Spark row
 """
 
 #: The settings groups ``evaluate`` takes: what it trains and scores, and how it runs (no site options).
-GROUPS = ("data", "sentences", "word2vec", "user_vectors", "recommendations", "run")
+GROUPS = ("data", "sentences", "word2vec", "user_vectors", "recommendations", "engine", "run")
 
 
 def evaluate_parser() -> argparse.ArgumentParser:
@@ -69,9 +76,12 @@ def main(argv: list[str], env: dict) -> int:
     config = config_from_args(args, env, KNOWN)
     quiet = not config.run.progress or not sys.stderr.isatty()
     config = replace(config, run=replace(config.run, progress=False))  # no build progress bars: evaluate says its steps
+    spark = config.spark if config.engine == "spark" else None
+    config = replace(config, engine="local", spark=None)  # the local rows are the local engine's
     say = (lambda message: None) if quiet else (lambda message: print(f"evaluate: {message}", file=sys.stderr))
     dataset = load_dataset(config.data, progress=not quiet, warn=lambda m: print(m, file=sys.stderr))
     report = run(dataset, config.training(),
-                 EvalOptions(split=args.split, repeats=args.repeats, baselines=not args.no_baselines), say=say)
+                 EvalOptions(split=args.split, repeats=args.repeats, baselines=not args.no_baselines, spark=spark),
+                 say=say)
     print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False) if args.json else report.table())
     return 0

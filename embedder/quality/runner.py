@@ -4,7 +4,10 @@
 val and wraps them as methods (``scorers``), trains the build's Word2Vec
 model with ``repeats`` seeds, applies the protocol to every method
 (``evaluate.rank_users``, ``measure``, ``similar_figures``) and returns a
-``model_card.Report``.
+``model_card.Report``.  With Spark settings (``--engine spark``) it also
+ships the same split's training ratings to Spark, where the Spark engine's
+recommender is trained (``embedder.spark.evaluate``), and measures its lists
+beside the local rows.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from embedder.quality.model_card import Report, Row
 from embedder.quality.scorers import (BaselineChoices, baseline_methods, ease_method, item2vec_methods, tune_baselines,
                                       users_as_words_methods)
 from embedder.ratings.order import ordered_dataset
+from embedder.spark.session import SparkParams
 from embedder.timing import Timer
 from embedder.values import Dataset
+
+#: The Spark engine's row is named "spark: <model>".
+SPARK_ROW = "spark: "
 
 
 @dataclass(frozen=True)
@@ -37,11 +44,16 @@ class EvalOptions:
         and reported as mean ± standard deviation over seeds.
     baselines
         Tune and report item-kNN and EASE (popularity is always there).
+    spark
+        Where Spark runs (``--engine spark``): the Spark engine's recommender
+        is trained there on the same split and reported beside the local
+        rows.  None: local rows only.
     """
 
     split: str = "test"
     repeats: int = 1
     baselines: bool = True
+    spark: SparkParams | None = None
 
 
 def run(dataset: Dataset, training, options: EvalOptions = EvalOptions(), *, say=lambda message: None):
@@ -83,6 +95,8 @@ def run(dataset: Dataset, training, options: EvalOptions = EvalOptions(), *, say
             seeded: dict = {}
             runs.append([_row(task, method, seeded) for method in _embedder_methods(task, training, seed)])
         rows += _over_seeds(runs)
+        if options.spark is not None:
+            rows.append(_spark_row(task, dataset, training, options.spark, say))
         random_figure, comparisons = random_jaccard(task), _comparisons(rows)
     return Report(
         dataset={"name": dataset.name, "ratings": len(dataset.interactions),
@@ -122,6 +136,17 @@ def _embedder_methods(task: Task, training, seed: int) -> list:
     return methods + [ease_method(task, sequences, scoring, training.min_support, seed=seed)]
 
 
+def _spark_row(task: Task, dataset: Dataset, training, params: SparkParams, say) -> Row:
+    """The Spark engine's recommender, trained on Spark on the task's training ratings, as a row (not seeded)."""
+    from embedder.spark.evaluate import spark_picks
+
+    picks = spark_picks(task, dataset, training, params, say=say)
+    figures = measure(task, picks.ranking)
+    return Row(method=SPARK_ROW + picks.name, family="recommender", settings=picks.settings, hr=figures.hr,
+               hr_se=figures.hr_se, ndcg=figures.ndcg, coverage=figures.coverage, genre_jaccard=None, next_hr=None,
+               next_ndcg=None, train_seconds=picks.seconds, hits=figures.hits)
+
+
 def _row(task: Task, method, similar: dict):
     """Apply the protocol to one method (similar-movies figures computed once per model)."""
     figures = measure(task, rank_users(task, method.scores))
@@ -155,15 +180,18 @@ def _over_seeds(runs: list[list]) -> list:
 
 
 def _comparisons(rows: list) -> list[dict]:
-    """The default scoring against EASE and EASE-recent (or popularity): paired bootstrap over users."""
+    """The default scoring against EASE and EASE-recent (or popularity), and the Spark row (if any) against the
+    default: paired bootstrap over users."""
     default = next((r for r in rows if r.default), None)
     references = ([r for r in rows if r.family == "baseline" and r.method.startswith("EASE")]
                   or [r for r in rows if r.method == "popularity"])
+    pairs = [(default, ref) for ref in references] if default is not None else []
+    pairs += [(r, default) for r in rows if default is not None and r.method.startswith(SPARK_ROW)]
     out = []
-    for ref in references if default is not None else []:
-        diff, low, high = paired_bootstrap(default.hits, ref.hits)
-        out.append({"a": default.method, "b": ref.method, "diff": round(diff, 5), "low": round(low, 5),
-                    "high": round(high, 5), "ratio": round(default.hr / ref.hr, 3) if ref.hr else None})
+    for a, b in pairs:
+        diff, low, high = paired_bootstrap(a.hits, b.hits)
+        out.append({"a": a.method, "b": b.method, "diff": round(diff, 5), "low": round(low, 5),
+                    "high": round(high, 5), "ratio": round(a.hr / b.hr, 3) if b.hr else None})
     return out
 
 
