@@ -42,7 +42,7 @@ class DataConfig:
     """
 
     dataset: str | None
-    ratings: Path | None
+    ratings: Path | str | None  # a str: a URI for the Spark engine
     read: ReadSpec
     strict: bool
     cache_dir: Path
@@ -258,6 +258,15 @@ def make_config(values: Mapping[str, Any], env: Mapping[str, str], known_dataset
                        evaluate=v["evaluate"], engine=engine, spark=spark, settings=dict(v))
 
 
+def _ratings_path(given, engine: str) -> Path | str | None:
+    """``--ratings`` as a Path; a URI (``hdfs:///data``, ``s3a://bucket/key``) kept as text for the Spark engine."""
+    if not given:
+        return None
+    if engine == "spark" and "://" in str(given) and str(given).split("://", 1)[0].replace("+", "").isalnum():
+        return str(given)
+    return Path(given)
+
+
 def _data_config(v, env, known_datasets, problems) -> DataConfig:
     if v["dataset"] and v["ratings"]:
         problems.append("--dataset and --ratings name two different inputs: pass one")
@@ -280,7 +289,7 @@ def _data_config(v, env, known_datasets, problems) -> DataConfig:
     nothing_named = not v["dataset"] and not v["ratings"]
     return DataConfig(
         dataset=DEFAULT_DATASET if nothing_named else v["dataset"],
-        ratings=Path(v["ratings"]) if v["ratings"] else None,
+        ratings=_ratings_path(v["ratings"], v["engine"]),
         read=read,
         strict=v["strict"],
         cache_dir=default_cache_dir(env),
@@ -350,9 +359,26 @@ def with_out_dir(config: BuildConfig, out_dir: Path) -> BuildConfig:
     return replace(config, site=replace(config.site, out_dir=Path(out_dir)))
 
 
+def build_problems(config: BuildConfig) -> list[str]:
+    """What a build cannot do with its engine: with ``--engine spark`` the log stays on the cluster, so the steps
+    that need it whole in memory are refused (``evaluate --engine spark`` takes the recommendation settings)."""
+    if config.engine != "spark":
+        return []
+    problems = []
+    if config.evaluate:
+        problems.append("--evaluate holds ratings out of the log in memory: with --engine spark run "
+                        "`build.py evaluate --engine spark`, or build with --engine local")
+    if len(config.models.embedders) > 1:
+        problems.append("--embedders trains TensorFlow models on one machine: drop it or use --engine local")
+    if config.scoring.method != "auto" or config.scoring.lam is not None:
+        problems.append("--rec-scoring and --rec-lambda choose a one-machine recommender; the spark engine "
+                        "recommends with its co-occurrence model trained on the cluster: drop them")
+    return problems
+
+
 def _engine(v, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkParams | None]:
-    """``--engine`` and the Spark options: pyspark and Java present, options that Spark's reader and Word2Vec take."""
-    from embedder.spark.read import check_dataset
+    """``--engine`` and the Spark options: pyspark and Java present, inputs and options that Spark takes."""
+    from embedder.spark.read import input_problems
     from embedder.spark.session import missing_spark
 
     engine, master, conf, partitions = v["engine"], v["spark_master"], v["spark_conf"], v["spark_word2vec_partitions"]
@@ -369,12 +395,7 @@ def _engine(v, env, data: DataConfig, problems: list[str]) -> tuple[str, SparkPa
             problems.append(f"--spark-conf {text!r} is not KEY=VALUE (e.g. spark.driver.memory=8g)")
         else:
             pairs.append((key.strip(), value))
-    if any(v[name] is not None for name in ("sep", "columns", "header", "encoding", "movies", "movies_sep",
-                                            "movies_columns", "movies_header", "movies_encoding")):
-        problems.append("--sep, --columns, --header, --encoding and the --movies options describe other formats: "
-                        "the spark engine reads MovieLens ratings.csv layouts (use --engine local)")
-    if data.ratings is None:
-        problems.extend(check_dataset(data.dataset))
+    problems.extend(input_problems(data))
     if v["order"] == "shuffle":
         problems.append("--order shuffle reshuffles sentences every epoch, which Spark's Word2Vec cannot: "
                         "use --order time or --engine local")

@@ -23,6 +23,7 @@ from embedder.model.sequences import SequenceReport, make_sequences
 from embedder.model.support import Support, support
 from embedder.output import SiteFiles, prepare_targets, write_site
 from embedder.quality.model_card import MODEL_CARD_FILE, card_context, card_json
+from embedder.ratings.catalogue import rating_count
 from embedder.ratings.order import ordered_dataset
 from embedder.report import BuildReport
 from embedder.site.bookmarks import bookmarks
@@ -32,7 +33,7 @@ from embedder.site.pages import render_site
 from embedder.site.sharing import sharing_files
 from embedder.site.tensorboard import validate_logdir
 from embedder.timing import Stages
-from embedder.values import Dataset, Neighbours, SentenceVectors, Sequences, Side, WordVectors
+from embedder.values import CoRated, CorpusCounts, Dataset, Neighbours, SentenceVectors, Sequences, Side, WordVectors
 
 #: The folder of the site that holds the Embedding Projector bundle.
 PROJECTOR_FOLDER = "projector"
@@ -56,7 +57,7 @@ def build(config: BuildConfig, *, dataset: Dataset | None = None, words: WordVec
                               dataset.order.kind)
         extras = _extra_embeddings(config, dataset, movies, users, stages)
         with stages.stage("neighbours"):
-            trusted, neighbours = _neighbours(config, model.sequences, movies, users)
+            trusted, neighbours = _neighbours(config, model.counts, movies, users)
         with stages.stage("map"):
             maps, map_layouts, rated = _maps(config, dataset, movies, users, trusted, neighbours, extras)
         keep = projector_rows(config.site.max_points, dataset, movies, users, trusted)
@@ -70,9 +71,9 @@ def build(config: BuildConfig, *, dataset: Dataset | None = None, words: WordVec
         if maps.picture is not None:
             files.add(PICTURE_FILE, maps.picture)
         with stages.stage("explorer"):
-            recommender = _recommender(config, model.sequences, model.words, trusted)
+            recommender = model.recommender or _recommender(config, model.sequences, model.words, trusted)
             files.update(_explorer(config, dataset, movies, users, neighbours, map_layouts, trusted, maps, rated,
-                                   recommender))
+                                   recommender, model.co_rated))
         sharing = sharing_files(config.site, config.settings, dataset.name, projector, PROJECTOR_FOLDER)
         files.update(sharing.site)
         evaluation = _evaluation(config, dataset, extras, stages)
@@ -95,14 +96,22 @@ def build(config: BuildConfig, *, dataset: Dataset | None = None, words: WordVec
 
 @dataclass(frozen=True)
 class Trained:
-    """What the training stages give the rest: the arranged log, the config made concrete for it, the model."""
+    """What the training stages give the rest: the arranged log, the config made concrete for it, the model.
+
+    ``sequences`` is None when the sentences stayed on a Spark cluster:
+    ``counts`` has their lengths and word counts either way, and
+    ``recommender``/``co_rated`` are then the lists the cluster made.
+    """
 
     config: BuildConfig
     dataset: Dataset
-    sequences: Sequences
+    sequences: Sequences | None
+    counts: CorpusCounts
     report: SequenceReport
     words: WordVectors
     sentences: SentenceVectors
+    recommender: object | None = None
+    co_rated: CoRated | None = None
 
 
 def train(config: BuildConfig, stages, warn, *, dataset: Dataset | None = None, words: WordVectors | None = None,
@@ -115,7 +124,8 @@ def train(config: BuildConfig, stages, warn, *, dataset: Dataset | None = None, 
     if config.engine == "spark" and dataset is None and words is None and sentences is None:
         from embedder.spark import run_spark  # the next four stages on Apache Spark, timed there
 
-        engine = run_spark(config.data, config.spark, config.training(), progress=config.run.progress, warn=warn)
+        engine = run_spark(config.data, config.spark, config.training(), min_support=config.site.min_support,
+                           progress=config.run.progress, warn=warn)
         dataset, words, sentences = engine.dataset, engine.words, engine.sentences
         stages.timings.update(engine.timings)
     with stages.stage("read"):
@@ -129,7 +139,7 @@ def train(config: BuildConfig, stages, warn, *, dataset: Dataset | None = None, 
         dataset = ordered_dataset(dataset, config.data.log_order, seed=config.run.seed)
         config = for_log(config, dataset.order)
     with stages.stage("sentences"):
-        sequences, report = _sentences(dataset, config, engine)
+        sequences, counts, report = _sentences(dataset, config, engine)
     with stages.stage("word2vec"):
         if words is None:
             from embedder.model.word2vec import train_word_vectors
@@ -138,26 +148,33 @@ def train(config: BuildConfig, stages, warn, *, dataset: Dataset | None = None, 
     with stages.stage("user vectors"):
         if sentences is None:
             sentences = sentence_vectors(sequences, words, config.sentence_method, alpha=config.sif_alpha)
-    return Trained(config, dataset, sequences, report, words, sentences)
+    if engine is not None:
+        return Trained(config, dataset, None, counts, report, words, sentences, engine.recommender, engine.co_rated)
+    return Trained(config, dataset, sequences, counts, report, words, sentences)
 
 
-def _sentences(dataset: Dataset, config: BuildConfig, engine=None) -> tuple[Sequences, SequenceReport]:
-    """The sentences (made here, or by the Spark engine), refusing fewer than two sentences or words.
+def _sentences(dataset: Dataset, config: BuildConfig, engine=None):
+    """``(sequences, counts, report)``: the sentences made here (the Spark engine's stay on the cluster: None).
 
-    A problem is located in the ratings file it comes from.
+    Fewer than two sentences or words are refused; a problem is located in
+    the ratings file it comes from.
     """
     params = config.sequences
     try:
-        sequences, report = (engine.sequences, engine.report) if engine else make_sequences(dataset.interactions, params)
-        if min(len(sequences), len(sequences.token_ids)) < 2:
+        if engine is not None:
+            sequences, counts, report = None, engine.counts, engine.report
+        else:
+            sequences, report = make_sequences(dataset.interactions, params)
+            counts = sequences.counts()
+        if min(len(counts), len(counts.token_ids)) < 2:
             sentences, words = ("users", "movies") if params.orientation == "users" else ("movies", "users")
-            n, m = len(sequences), len(sequences.token_ids)
+            n, m = len(counts), len(counts.token_ids)
             raise DataError(
                 f"only {n} {sentences[:-1] if n == 1 else sentences} and {m} {words[:-1] if m == 1 else words} left "
                 f"after filtering: the neighbour lists, the map and the projector need at least two of each",
                 fix=f"add ratings, or lower --min-count ({params.min_count}), --min-length ({params.min_length}) "
                     f"or --min-rating")
-        return sequences, report
+        return sequences, counts, report
     except DataError as error:
         if error.path is None and Path(dataset.source).exists():
             raise DataError(error.problem, path=dataset.source, fix=error.fix) from None
@@ -197,9 +214,9 @@ def _extra_embeddings(config: BuildConfig, dataset: Dataset, movies: Side, users
             max_epochs=config.models.max_epochs, retrain=config.models.retrain, progress=config.run.progress)
 
 
-def _neighbours(config: BuildConfig, sequences: Sequences, movies: Side, users: Side) -> tuple[Support, dict]:
+def _neighbours(config: BuildConfig, counts: CorpusCounts, movies: Side, users: Side) -> tuple[Support, dict]:
     """The support rule, then each side's nearest neighbours among its supported points."""
-    trusted = support(sequences, movies.ids, users.ids, orientation=config.sequences.orientation,
+    trusted = support(counts, movies.ids, users.ids, orientation=config.sequences.orientation,
                       min_ratings=config.site.min_support)
     search = {"method": config.site.neighbour_search, "threads": config.run.workers, "seed": config.run.seed}
     return trusted, {side.side: nearest(side.vectors, config.site.neighbours, candidates=trusted.mask(side.side), **search)
@@ -230,7 +247,7 @@ def _recommender(config: BuildConfig, sequences: Sequences, words: WordVectors, 
     It needs the users orientation (sentences are users, words are movies);
     with ``--orientation movies`` (None) the explorer keeps cosine of the vectors.
     """
-    if config.sequences.orientation != "users":
+    if config.sequences.orientation != "users" or sequences is None:
         return None
     if config.scoring.method != "ease" and words.output_vectors is None:
         return None
@@ -239,13 +256,15 @@ def _recommender(config: BuildConfig, sequences: Sequences, words: WordVectors, 
     return site_recommender(config.scoring, sequences, words, trusted.movies, seed=config.run.seed)
 
 
-def _explorer(config, dataset, movies, users, neighbours, layouts, trusted, maps, rated, recommender) -> dict[str, bytes]:
+def _explorer(config, dataset, movies, users, neighbours, layouts, trusted, maps, rated, recommender,
+              co_rated=None) -> dict[str, bytes]:
     from embedder.site.explorer import site_explorer
 
     scorer = {} if recommender is None else {"recommend": recommender.lists,
                                              "scoring": recommender.describe + "; movies they rated are left out"}
     return site_explorer(config.site, dataset, movies, users, neighbours["movies"], layouts,
-                         user_neighbours=neighbours["users"], support=trusted, maps=maps, rated=rated, **scorer)
+                         user_neighbours=neighbours["users"], support=trusted, maps=maps, rated=rated,
+                         co_rated=co_rated, **scorer)
 
 
 def _evaluation(config: BuildConfig, dataset: Dataset, extras: list, stages):
@@ -272,7 +291,7 @@ def _evaluation(config: BuildConfig, dataset: Dataset, extras: list, stages):
 def _index(config, model: Trained, movies, users, neighbours: Neighbours, files, keep, maps: Maps, trusted, extras,
            timings, sharing, evaluation, recommender):
     """The index page's context, from each stage's own part."""
-    rows = settings_rows(config.training_settings(), model.dataset.order.kind, model.sequences,
+    rows = settings_rows(config.training_settings(), model.dataset.order.kind, model.counts,
                          model.report)
     map_figures = index_fields(maps, trusted, picture=PICTURE_FILE if maps.picture else None,
                                base_url=config.site.base_url)
@@ -307,7 +326,7 @@ def _report(config, dataset, movies, users, extras, files, context, sharing, map
 
     shown = [movies, users, *extra_sides(extras)]
     return BuildReport(
-        dataset=dataset.name, out_dir=str(config.site.out_dir), ratings=len(dataset.interactions),
+        dataset=dataset.name, out_dir=str(config.site.out_dir), ratings=rating_count(dataset),
         users=len(dataset.interactions.user_ids), movies=len(dataset.movies),
         shapes={side.name: side.vectors.shape for side in shown}, timings=timings, notes=dataset.notes,
         site_bytes=files.total_bytes(), projector_link=context.projector_link,

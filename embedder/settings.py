@@ -90,7 +90,8 @@ def _settings() -> tuple[Setting, ...]:
         S("dataset", "data", "str", None, "a known dataset, downloaded once and cached: demo, ml-latest-small, ml-100k, "
           "ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest (default: ml-latest-small, or the demo when offline)",
           metavar="NAME"),
-        S("ratings", "data", "path", None, "a ratings file or a MovieLens folder (format auto-detected)", metavar="PATH"),
+        S("ratings", "data", "path", None, "a ratings file or a MovieLens folder (format auto-detected); with --engine spark also a URI "
+          "(hdfs://, s3a://, file://)", metavar="PATH"),
         S("sep", "data", "str", None, "field separator of --ratings, e.g. ',' '\\t' '::' (auto-detected by default)",
           metavar="SEP"),
         S("columns", "data", "str", None, "the columns of --ratings in order, from user,item,rating,timestamp; '-' skips one",
@@ -171,8 +172,9 @@ def _settings() -> tuple[Setting, ...]:
           negate=True),
         # engine
         S("engine", "engine", "choice", "local",
-          "local: pyarrow, numpy and gensim in this process (default); spark: read, sentences, Word2Vec and user "
-          "vectors on Apache Spark (pip install -r requirements-spark.txt; Java 17+)", choices=("local", "spark")),
+          "local: pyarrow, numpy and gensim in this process (default); spark: the log stays on Apache Spark, which "
+          "reads it, trains Word2Vec, the user vectors and the recommendations, and sends back only what the site "
+          "shows (pip install -r requirements-spark.txt; Java 17+)", choices=("local", "spark")),
         S("spark_master", "engine", "str", None,
           "where Spark runs: local[4], spark://host:7077, yarn, k8s://... (default: what spark-submit or "
           "spark-defaults.conf gives, else local[*])", metavar="URL"),

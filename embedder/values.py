@@ -4,6 +4,7 @@ Reading the pipeline left to right::
 
     ratings/ (sources, readers, demo, order)  ->  Dataset
     model/sequences                           ->  Sequences        (one "sentence" per user, or per movie)
+                                                  CorpusCounts     (their lengths and word counts only)
     model/word2vec                            ->  WordVectors      (gensim Word2Vec over the sentences)
     model/sentence_vectors                    ->  SentenceVectors  (SIF / uSIF / mean over the sentences)
     pipeline                                  ->  Side             (an embedding as the site shows it)
@@ -86,6 +87,10 @@ class Dataset:
     produced while reading (skipped rows, duplicates, ...), one line each.
     ``order`` is the ``embedder.order.LogOrder`` the rows were arranged in
     (None until ``order.arrange`` has decided whether the log is ordered).
+    ``stats`` is set when the log stayed on a Spark cluster: ``interactions``
+    then holds each user's latest ``stats.history`` ratings only, and
+    ``stats`` the exact figures of the whole log (``ratings.catalogue`` reads
+    either).
     """
 
     name: str
@@ -95,6 +100,31 @@ class Dataset:
     users: Users | None = None
     notes: tuple[str, ...] = ()
     order: object | None = None
+    stats: LogStats | None = None
+
+
+@dataclass(frozen=True)
+class LogStats:
+    """The figures of a whole log whose rows stay on a cluster: O(users + movies) values.
+
+    Arrays follow the log's codes (``Interactions.user_ids``/``item_ids``).
+    ``movie_sums``/``user_sums`` are None when the log has no ratings;
+    ``first_time``/``last_time`` when it has no order in time.
+    ``user_genres`` counts each user's ratings per primary genre
+    (``genre_names``, sorted), as the projector colours users.  ``history``
+    is how many of each user's latest ratings ``Dataset.interactions`` keeps.
+    """
+
+    ratings: int
+    movie_counts: np.ndarray
+    movie_sums: np.ndarray | None
+    user_counts: np.ndarray
+    user_sums: np.ndarray | None
+    genre_names: np.ndarray
+    user_genres: np.ndarray
+    history: int
+    first_time: int | None = None
+    last_time: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,33 @@ class Sequences:
 
     def token_counts(self) -> np.ndarray:
         return np.bincount(self.tokens, minlength=len(self.token_ids))
+
+    def counts(self) -> CorpusCounts:
+        """How long each sentence is and how often each word occurs (no tokens)."""
+        return CorpusCounts(self.sentence_ids, self.lengths(), self.token_ids, self.token_counts())
+
+
+@dataclass(frozen=True)
+class CorpusCounts:
+    """What the support rule, SIF's weights and the summary need of the sentences: no tokens, O(sentences + words).
+
+    It answers ``len``, ``lengths()`` and ``token_counts()`` as ``Sequences``
+    does; the Spark engine makes it without bringing the sentences to the driver.
+    """
+
+    sentence_ids: np.ndarray
+    sentence_lengths: np.ndarray
+    token_ids: np.ndarray
+    word_counts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sentence_ids)
+
+    def lengths(self) -> np.ndarray:
+        return np.asarray(self.sentence_lengths, dtype=np.int64)
+
+    def token_counts(self) -> np.ndarray:
+        return np.asarray(self.word_counts, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -145,6 +202,19 @@ class Neighbours:
 
     indices: np.ndarray
     scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class CoRated:
+    """Per movie row, the ``k`` movies most often rated by the same people (-1 padded), and how many rated both.
+
+    ``window`` None: anywhere in a person's history; else within that many
+    ratings of each other (the Spark engine's count, made on the cluster).
+    """
+
+    indices: np.ndarray
+    counts: np.ndarray
+    window: int | None = None
 
 
 @dataclass

@@ -124,7 +124,8 @@ def missing_dependency(name: str) -> str:
 def _build(argv: list[str], env: dict) -> int:
     from dataclasses import replace
 
-    from embedder.config import config_from_args
+    from embedder.config import build_problems, config_from_args
+    from embedder.errors import ConfigError
     from embedder.folders import output_targets
     from embedder.ratings.datasets import KNOWN
     from embedder.output import hold_targets
@@ -132,6 +133,8 @@ def _build(argv: list[str], env: dict) -> int:
 
     args = build_parser().parse_args(argv)
     config = config_from_args(args, env, KNOWN)
+    if build_problems(config):
+        raise ConfigError("; ".join(build_problems(config)))
     if config.run.progress and not sys.stderr.isatty():  # progress bars are for people at a terminal, not for logs
         config = replace(config, run=replace(config.run, progress=False))
     # One build per output folder at a time: locked before training, released on any exit.

@@ -72,7 +72,11 @@ def weighted_means(sequences: Sequences, vectors: np.ndarray, weights: np.ndarra
 
 def principal_components(matrix: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Top ``n`` singular values and right singular vectors of ``matrix`` (uncentred)."""
-    gram = matrix.T.astype(np.float64) @ matrix.astype(np.float64)
+    return gram_components(matrix.T.astype(np.float64) @ matrix.astype(np.float64), n)
+
+
+def gram_components(gram: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``principal_components`` of a matrix given its ``d x d`` Gram matrix ``M.T @ M`` (made on a cluster, say)."""
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
     top = np.argsort(eigenvalues)[::-1][:n]
     singular = np.sqrt(np.clip(eigenvalues[top], 0.0, None))

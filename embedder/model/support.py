@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedder.ratings.catalogue import positions
-from embedder.values import Sequences
+from embedder.values import CorpusCounts, Sequences
 
 #: Ratings a movie (or user) needs before its vector is trusted (see the module docstring).
 DEFAULT_MIN_RATINGS = 5
@@ -81,7 +81,7 @@ def everyone(n_movies: int, n_users: int) -> Support:
                    np.zeros(n_movies, dtype=np.int64), np.zeros(n_users, dtype=np.int64))
 
 
-def support(sequences: Sequences, movie_ids: np.ndarray, user_ids: np.ndarray, *, orientation: str = "users",
+def support(sequences: Sequences | CorpusCounts, movie_ids: np.ndarray, user_ids: np.ndarray, *, orientation: str = "users",
             min_ratings: int = DEFAULT_MIN_RATINGS) -> Support:
     """Which rows of the movie and user embeddings were rated at least ``min_ratings`` times.
 

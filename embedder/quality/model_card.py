@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embedder.invocation import command
+from embedder.ratings.catalogue import rating_count
 
 #: What every row of the JSON holds (the tests check that each is present).
 FIELDS = {
@@ -210,7 +211,7 @@ def card_context(training: dict, dataset, report: Report | None, *, map_figures:
         "sentences reshuffled every epoch (the log has no order)" if training["word2vec"].get("shuffle") else
         "sentences in one random order (the log has no order)")
     return {
-        "data": f"{dataset.name}: {len(dataset.interactions):,} ratings by {len(dataset.interactions.user_ids):,} users "
+        "data": f"{dataset.name}: {rating_count(dataset):,} ratings by {len(dataset.interactions.user_ids):,} users "
                 f"of {len(dataset.movies):,} movies",
         "order": None if order is None else f"{order.describe()}; evaluation protocol: {order.protocol()}",
         "map": f"Word2Vec input vectors (cosine neighbours), {sentences}",
@@ -231,7 +232,7 @@ def card_json(training: dict, dataset, report: Report | None, *, map_card: dict 
     order and map (``embedder.maps.stage.card_fields``) always, the evaluation when there is one."""
     order = getattr(dataset, "order", None)
     doc = {
-        "dataset": {"name": dataset.name, "ratings": len(dataset.interactions),
+        "dataset": {"name": dataset.name, "ratings": rating_count(dataset),
                     "users": len(dataset.interactions.user_ids), "movies": len(dataset.movies)},
         "order": None if order is None else order.as_dict(),
         "settings": training if recommender is None else {**training, "recommendations": recommender.settings},

@@ -1,4 +1,9 @@
-"""Dataset + ids -> the facts every page needs: where rows sit in the catalogue and the log, counts, who rated what."""
+"""Dataset + ids -> the facts every page needs: where rows sit in the catalogue and the log, counts, who rated what.
+
+Counts, means and dates come from the whole log: from ``Dataset.interactions``
+on one machine, from ``Dataset.stats`` when the log stayed on a Spark cluster
+(``interactions`` then holds each user's latest ratings only).
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,55 @@ def catalogue_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:
 
 def movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     """Rating count and mean rating per catalogue row (``movies.ids`` equals ``interactions.item_ids``)."""
+    if dataset.stats is not None:
+        return _count_mean(dataset.stats.movie_counts, dataset.stats.movie_sums)
     inter = dataset.interactions
     counts = np.bincount(inter.item, minlength=len(dataset.movies))
     if inter.rating is None:
         return counts, None
     sums = np.bincount(inter.item, weights=inter.rating, minlength=len(dataset.movies))
     return counts, sums / np.maximum(counts, 1)
+
+
+def log_user_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rating count and mean rating per log user (``interactions.user_ids``)."""
+    if dataset.stats is not None:
+        return _count_mean(dataset.stats.user_counts, dataset.stats.user_sums)
+    inter = dataset.interactions
+    counts = np.bincount(inter.user, minlength=len(inter.user_ids))
+    if inter.rating is None:
+        return counts, None
+    return counts, np.bincount(inter.user, weights=inter.rating, minlength=len(inter.user_ids)) / np.maximum(counts, 1)
+
+
+def user_genre_table(dataset: Dataset, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(names, table)``: each log user's rating count per primary genre (``primary``: one per catalogue row)."""
+    names, genre_of_movie = np.unique(np.asarray(primary).astype(str), return_inverse=True)
+    if dataset.stats is not None and np.array_equal(dataset.stats.genre_names, names):
+        return names, dataset.stats.user_genres
+    inter = dataset.interactions
+    n_users = len(inter.user_ids)
+    pair = inter.user.astype(np.int64) * len(names) + genre_of_movie[inter.item]
+    return names, np.bincount(pair, minlength=n_users * len(names)).reshape(n_users, len(names))
+
+
+def rating_count(dataset: Dataset) -> int:
+    """How many ratings the whole log holds."""
+    return int(dataset.stats.ratings) if dataset.stats is not None else len(dataset.interactions)
+
+
+def time_range(dataset: Dataset) -> tuple[int, int] | None:
+    """The first and last timestamps of the log (None when it has no order in time)."""
+    if dataset.stats is not None:
+        first, last = dataset.stats.first_time, dataset.stats.last_time
+        return None if first is None or last is None else (int(first), int(last))
+    ts = dataset.interactions.timestamp
+    return None if ts is None or len(ts) == 0 else (int(ts.min()), int(ts.max()))
+
+
+def _count_mean(counts: np.ndarray, sums: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    counts = np.asarray(counts, dtype=np.int64)
+    return counts, None if sums is None else np.asarray(sums, dtype=np.float64) / np.maximum(counts, 1)
 
 
 def user_rows(dataset: Dataset, ids: np.ndarray) -> np.ndarray:

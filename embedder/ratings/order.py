@@ -26,6 +26,7 @@ order means:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -106,13 +107,22 @@ def detect_order(interactions: Interactions, requested: str = "auto", *, seed: i
     Raises ``DataError`` for ``--log-order time`` on a log whose timestamps
     cannot order it.
     """
+    return decide_order(lambda: timed_share(interactions), requested, seed=seed, source=source)
+
+
+def decide_order(share: Callable[[], float | None], requested: str = "auto", *, seed: int = 0,
+                 source: str = "") -> LogOrder:
+    """``detect_order`` given a function that measures ``timed_share`` (called only when ``requested`` needs it).
+
+    The Spark engine measures the share on the cluster.
+    """
     if requested not in CHOICES:
         raise ValueError(f"log order must be one of {', '.join(CHOICES)}, got {requested!r}")
     if requested == "file":
         return LogOrder("file", "--log-order file")
     if requested == "none":
         return LogOrder("none", "--log-order none", seed)
-    share = timed_share(interactions)
+    share = share()
     if share is None:
         why = "the log has no timestamp column"
     elif share < MIN_TIMED_SHARE:

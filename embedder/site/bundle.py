@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from embedder.model.support import Support
-from embedder.ratings.catalogue import catalogue_rows, movie_stats, user_rows
+from embedder.ratings.catalogue import catalogue_rows, log_user_stats, movie_stats, user_genre_table, user_rows
 from embedder.values import Dataset, Neighbours, Side
 
 #: The folder of the site that holds the Embedding Projector bundle.
@@ -69,7 +69,7 @@ def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users
     neighbourhoods from the tensor, and their noisy vectors would land in them.
     """
     movie_counts, _ = movie_stats(dataset)
-    user_counts = np.bincount(dataset.interactions.user, minlength=len(dataset.interactions.user_ids))
+    user_counts, _ = log_user_stats(dataset)
     log_rows = user_rows(dataset, users.ids)
     picked, why = [], {}
     for side, counts in (("movies", movie_counts[catalogue_rows(dataset, movies.ids)]),
@@ -93,17 +93,10 @@ def user_stats(dataset: Dataset, rows: np.ndarray, primary: np.ndarray):
     ``primary`` is each catalogue movie's primary genre (the projector's
     <= 10-category ``genre`` column), so users are coloured the same way.
     """
-    inter = dataset.interactions
-    n_users = len(inter.user_ids)
-    counts = np.bincount(inter.user, minlength=n_users)
-    mean = None
-    if inter.rating is not None:
-        mean = (np.bincount(inter.user, weights=inter.rating, minlength=n_users) / np.maximum(counts, 1))[rows]
-    names, genre_of_movie = np.unique(primary.astype(str), return_inverse=True)
-    pair = inter.user.astype(np.int64) * len(names) + genre_of_movie[inter.item]
-    table = np.bincount(pair, minlength=n_users * len(names)).reshape(n_users, len(names))
+    counts, mean = log_user_stats(dataset)
+    names, table = user_genre_table(dataset, primary)
     top = names[table.argmax(axis=1)][rows]
-    return counts[rows], mean, top
+    return counts[rows], None if mean is None else mean[rows], top
 
 
 def projector_bundle(site, dataset: Dataset, movies: Side, users: Side, stages, warn, *, bookmarks=None,

@@ -18,7 +18,7 @@ from ``explorer_lists``; the static movie pages from ``movie_pages``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +32,7 @@ from embedder.site.explorer_encoding import b64, encode_years, popularity, quant
 from embedder.site.explorer_lists import (CORATED_HISTORY, CORATED_K, RECOMMENDATIONS_K, SCORING, UserLists, co_rated,
                                          latest_ratings, rare_points, top_facets, user_lists)
 from embedder.site.movie_pages import MOVIE_PAGES, page_name, render_movie_pages
-from embedder.values import Interactions, Neighbours
+from embedder.values import CoRated, Interactions, Neighbours
 
 FOLDER = "explorer"
 PAGE = "explorer.html"
@@ -84,6 +84,10 @@ class ExplorerInput:
     default_layout: str | None = None
     # Who rated which movie (log users x embedding movies), when the caller has it already.
     rated: object | None = None
+    # Co-rated lists made elsewhere (the Spark engine's, on the cluster); None: counted here from ``interactions``.
+    co_rated: CoRated | None = None
+    # Each user's rating count when ``interactions`` holds only their latest ratings (a Spark build); None: counted here.
+    rated_total: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -102,16 +106,19 @@ class ExplorerContext:
 
 def site_explorer(site, dataset, movies, users, neighbours: Neighbours, layouts: Layouts, *,
                   recommend: Callable | None = None, scoring: str = "",
-                  user_neighbours: Neighbours | None = None, support=None, maps=None, rated=None) -> dict[str, bytes]:
+                  user_neighbours: Neighbours | None = None, support=None, maps=None, rated=None,
+                  co_rated: CoRated | None = None) -> dict[str, bytes]:
     """The explorer of a build: ``movies``/``users`` are the pipeline's sides (ids + vectors).
 
     ``recommend`` (with a one-line ``scoring`` description for the page)
     replaces the cosine recommender; see :func:`user_lists`.  ``support``
     and ``maps`` (``embedder.support.Support``, ``embedder.maps.Maps``) add
     the barely-rated points' flags and the default map's named regions.
+    ``co_rated`` replaces the co-rated lists counted from the log (a Spark
+    build's, whose log holds each user's latest ratings only).
     """
     from embedder import __version__
-    from embedder.ratings.catalogue import catalogue_rows, movie_stats
+    from embedder.ratings.catalogue import catalogue_rows, log_user_stats, movie_stats, user_rows
 
     catalogue = dataset.movies
     rows = catalogue_rows(dataset, movies.ids)
@@ -146,6 +153,8 @@ def site_explorer(site, dataset, movies, users, neighbours: Neighbours, layouts:
         default_layout=None if maps is None else maps.default,
         rated=rated,
         ordered=getattr(dataset.order, "ordered", True),
+        co_rated=co_rated,
+        rated_total=None if dataset.stats is None else _on_map(log_user_stats(dataset)[0], user_rows(dataset, users.ids)),
     )
     return explorer_files(data, site.template_dir, movie_pages=site.movie_pages)
 
@@ -157,9 +166,14 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     n = len(data.movie_ids)
     names, masks, facet_counts = genre_facets(data.genres)
     rated = data.rated if data.rated is not None else rated_matrix(data.interactions, data.movie_ids)
-    recent, capped = latest_ratings(data.interactions, CORATED_HISTORY)
-    corated, corated_n = co_rated(rated_matrix(recent, data.movie_ids) if capped else rated, CORATED_K)
+    if data.co_rated is not None:
+        corated, corated_n, capped = data.co_rated.indices, data.co_rated.counts, False
+    else:
+        recent, capped = latest_ratings(data.interactions, CORATED_HISTORY)
+        corated, corated_n = co_rated(rated_matrix(recent, data.movie_ids) if capped else rated, CORATED_K)
     users = user_lists(rated, data.interactions, data.user_ids, data.user_vectors, data.movie_vectors, data.recommend)
+    if data.rated_total is not None:  # only each user's latest ratings are listed: the count is the whole log's
+        users = replace(users, rated_total=np.maximum(data.rated_total, users.rated_total))
     user_facet = top_facets(users.rated, masks, len(names), names)
     titles = [short_title(t, y) for t, y in zip(data.titles, data.years)]
     pages = [page_name(i) for i in data.movie_ids] if movie_pages else None
@@ -228,6 +242,7 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
             "k": int(data.neighbours.indices.shape[1]),
             "corated_k": CORATED_K,
             "corated_history": CORATED_HISTORY if capped else None,
+            "corated_window": None if data.co_rated is None else data.co_rated.window,
             "history_ordered": bool(data.ordered),
             "pages": MOVIE_PAGES + "/" if movie_pages else None,
             "rare": int(rare_movies.sum()),
@@ -253,6 +268,11 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     if movie_pages:
         files.update(render_movie_pages(data, env, titles, corated, corated_n, pages, dataset, build, explorer_page=PAGE))
     return files
+
+
+def _on_map(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``counts`` (per log user) for the users on the map (``rows``: their log rows, -1 for none)."""
+    return np.where(rows >= 0, np.asarray(counts)[np.maximum(rows, 0)], 0)
 
 
 # --- regions ---------------------------------------------------------------------------------------

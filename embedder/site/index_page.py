@@ -15,10 +15,10 @@ import numpy as np
 from embedder import __version__
 from embedder.model.sequences import SequenceReport
 from embedder.output import SiteFiles
-from embedder.ratings.catalogue import catalogue_rows, movie_stats
+from embedder.ratings.catalogue import catalogue_rows, movie_stats, rating_count, time_range
 from embedder.site.bundle import PROJECTOR_FOLDER, ProjectorRows, extra_sides
 from embedder.site.pages import EmbeddingCard, IndexContext, human_size
-from embedder.values import Dataset, Neighbours, Sequences, Side
+from embedder.values import CorpusCounts, Dataset, Neighbours, Sequences, Side
 
 #: Every movie's neighbour list, for scripts (``bundle.neighbours_json``).
 NEIGHBOURS_FILE = "data/neighbours.json"
@@ -44,10 +44,10 @@ def _examples(dataset: Dataset, movies: Side, neighbours: Neighbours, n: int = 6
 
 
 def _period(dataset: Dataset) -> str | None:
-    ts = dataset.interactions.timestamp
-    if ts is None or len(ts) == 0:
+    span = time_range(dataset)
+    if span is None:
         return None
-    first, last = (time.strftime("%Y-%m-%d", time.gmtime(int(t))) for t in (ts.min(), ts.max()))
+    first, last = (time.strftime("%Y-%m-%d", time.gmtime(t)) for t in span)
     return f"{first} to {last}"
 
 
@@ -69,7 +69,7 @@ def embedding_card(side: Side, files: SiteFiles, keep: ProjectorRows | None = No
     )
 
 
-def settings_rows(training: dict, order_kind: str, sentences: Sequences, report: SequenceReport) -> list[tuple[str, str]]:
+def settings_rows(training: dict, order_kind: str, sentences: Sequences | CorpusCounts, report: SequenceReport) -> list[tuple[str, str]]:
     """The index page's "Training settings" table, from ``config.training_settings`` (the one summary)."""
     seq, w2v, users = training["sequences"], training["word2vec"], training["user_vectors"]
     log_order = {"time": "time", "file": "the file's rows"}.get(order_kind, "one random order")
@@ -104,7 +104,7 @@ def index_context(dataset: Dataset, settings: list[tuple[str, str]], movies: Sid
         page_title=f"{dataset.name} · reelspace",
         dataset={
             "name": dataset.name,
-            "ratings": len(dataset.interactions),
+            "ratings": rating_count(dataset),
             "users": len(dataset.interactions.user_ids),
             "movies": len(dataset.movies),
             "period": _period(dataset),

@@ -1,40 +1,63 @@
-"""BuildConfig -> EngineResult: the read, sentences, word2vec and user-vector stages on Spark, timed."""
+"""DataConfig -> EngineResult: the training stages on Spark, timed; only O(movies + users x k) values reach the driver.
+
+The log, its sentences and every per-rating step stay on the cluster.  The
+driver receives the vocabularies and the movies table, the vectors, the
+figures of the whole log (``figures``), each user's latest ratings for the
+explorer, the recommendations (``recommend``) and the co-rated lists
+(``pairs``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from embedder.errors import ConfigError
-from embedder.ratings.order import arrange, detect_order
+from embedder.model.recommender import Recommender
 from embedder.model.sequences import SequenceReport
-from embedder.values import Dataset, SentenceVectors, Sequences, WordVectors
-from embedder.spark.read import check_dataset, csv_layout, log_frame, read_ratings
-from embedder.spark.sentences import group_sentences
+from embedder.model.support import DEFAULT_MIN_RATINGS, support
+from embedder.ratings.order import decide_order
+from embedder.values import CoRated, CorpusCounts, Dataset, SentenceVectors, WordVectors
+from embedder.spark.figures import cluster_dataset, timed_share
+from embedder.spark.read import read_log
+from embedder.spark.sentences import SparkCorpus, group_sentences
 from embedder.spark.session import SparkParams, spark_session
 from embedder.spark.vectors import spark_sentence_vectors, train_word2vec
 from embedder.timing import Stages
 
+#: Co-rated lists of a Spark build count two movies when one person rated them within this many ratings of each other.
+CORATED_WINDOW = 10
+#: Why a Spark build recommends with the co-occurrence model (``docs/spark.md`` has the figures).
+WHY = ("the default of --engine spark: Spark's Word2Vec keeps no output vectors, and this model, trained on the "
+       "cluster, ranked held-out movies as well as the one-machine default")
+
 
 @dataclass(frozen=True)
 class EngineResult:
-    """What ``run_spark`` hands the pipeline, with the seconds each stage took."""
+    """What ``run_spark`` hands the pipeline, with the seconds each stage took.
+
+    ``dataset`` holds each user's latest ratings and the whole log's figures
+    (``Dataset.stats``); ``counts`` the sentences' lengths and word counts.
+    ``recommender`` and ``co_rated`` are None with ``--orientation movies``.
+    """
 
     dataset: Dataset
-    sequences: Sequences
+    counts: CorpusCounts
     report: SequenceReport
     words: WordVectors
     sentences: SentenceVectors
+    recommender: Recommender | None = None
+    co_rated: CoRated | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def run_spark(data, params: SparkParams | None, training, *, progress: bool = False,
-              warn: Callable[[str], None] = print) -> EngineResult:
-    """Read ``data`` (a ``config.DataConfig``), group, train Word2Vec and make the user vectors on Spark.
+def run_spark(data, params: SparkParams | None, training, *, min_support: int = DEFAULT_MIN_RATINGS,
+              progress: bool = False, warn: Callable[[str], None] = print) -> EngineResult:
+    """Read ``data`` (a ``config.DataConfig``), group, train and aggregate on Spark.
 
-    ``training`` is the build's ``config.TrainingConfig``.  A session this
-    function starts is stopped at the end; one already running (a
-    notebook's, a test's) is used as it is and left running.
+    ``training`` is the build's ``config.TrainingConfig``; ``min_support``
+    the support rule the recommendations follow.  A session this function
+    starts is stopped at the end; one already running (a notebook's, a
+    test's) is used as it is and left running.
     """
     from pyspark.sql import SparkSession
 
@@ -43,14 +66,11 @@ def run_spark(data, params: SparkParams | None, training, *, progress: bool = Fa
     running = SparkSession.getActiveSession()
     spark, cached = running, []
     try:
-        with stages.stage("read"):  # finding the data and starting Spark count as reading
-            source = _locate(data, progress=progress, warn=warn)  # fails before Spark starts
+        with stages.stage("read"):  # starting Spark counts as reading
             spark = running or spark_session(params, progress=progress)
-            log = (log_frame(spark, source) if isinstance(source, Dataset)
-                   else read_ratings(spark, source, strict=data.strict, name=data.dataset))
+            log = read_log(spark, data, progress=progress, warn=warn)
             cached.append(log.frame)
-            order = detect_order(log.dataset.interactions, training.log_order, seed=training.seed,
-                                 source=log.dataset.source)
+            order = decide_order(lambda: timed_share(log), training.log_order, seed=training.seed, source=log.source)
         with stages.stage("sentences"):
             corpus = group_sentences(log, training.sequences, order.kind, seed=training.seed)
             cached.append(corpus.frame)
@@ -58,29 +78,35 @@ def run_spark(data, params: SparkParams | None, training, *, progress: bool = Fa
             words = train_word2vec(corpus, training.word2vec, partitions=params.word2vec_partitions)
         with stages.stage("user vectors"):
             sentences = spark_sentence_vectors(corpus, words, training.sentence_method, alpha=training.sif_alpha)
+        with stages.stage("log figures"):
+            dataset = cluster_dataset(log, order)
+        recommender = co_rated = None
+        if training.sequences.orientation == "users":
+            with stages.stage("recommendations"):
+                every = None  # the sentences hold every rating unless --min-rating left some out
+                if training.sequences.min_rating is not None:
+                    every = log.frame.selectExpr("user AS sentence", "item AS b")
+                recommender, co_rated = _lists(corpus, words, sentences, order.ordered, min_support, every)
     finally:
         for frame in cached:
             frame.unpersist()
         if running is None and spark is not None:
             spark.stop()
-    return EngineResult(arrange(log.dataset, order), corpus.sequences, corpus.report, words, sentences, stages.timings)
+    return EngineResult(dataset, corpus.counts, corpus.report, words, sentences, recommender, co_rated,
+                        stages.timings)
 
 
-def _locate(data, *, progress: bool, warn):
-    """What ``sources.load_dataset`` would read: a checked ratings.csv folder or file, or the demo Dataset."""
-    from embedder.ratings.demo import make_demo
+def _lists(corpus: SparkCorpus, words: WordVectors, sentences: SentenceVectors, ordered: bool, min_support: int,
+           rated=None) -> tuple[Recommender, CoRated]:
+    """The explorer's recommendations and co-rated lists, trained and counted on the cluster (``rated``: the
+    ``(sentence, b)`` codes never to recommend, when the sentences do not hold them all)."""
+    from embedder.site.explorer_lists import CORATED_K, RECOMMENDATIONS_K
+    from embedder.spark.pairs import co_occurrence, top_pairs
+    from embedder.spark.recommend import spark_recommendations
 
-    if data.ratings is not None:
-        return csv_layout(data.ratings).ratings
-    if data.dataset == "demo":
-        return make_demo(seed=data.demo_seed)
-    from embedder.ratings.sources import known_folder
-
-    problems = check_dataset(data.dataset)
-    if problems:
-        raise ConfigError(problems[0])
-    folder = known_folder(data, progress=progress, warn=warn)
-    if folder is None:
-        return make_demo(seed=data.demo_seed)
-    return csv_layout(folder).ratings
-
+    trusted = support(corpus.counts, words.ids, sentences.ids, min_ratings=min_support)
+    picks = spark_recommendations(corpus, ordered=ordered, k=RECOMMENDATIONS_K, supported=trusted.movies, rated=rated)
+    recommender = Recommender(lambda rated: (picks.items, picks.scores, picks.because), picks.describe, WHY,
+                              picks.settings)
+    indices, counts = top_pairs(co_occurrence(corpus, CORATED_WINDOW), corpus.words, CORATED_K)
+    return recommender, CoRated(indices, counts, CORATED_WINDOW)

@@ -1,8 +1,10 @@
 """SparkCorpus -> WordVectors (Spark ML's Word2Vec) and SentenceVectors (SIF / uSIF / mean).
 
-The weighted means of the sentence vectors are computed on Spark; the word
-weights and the principal-component removal are ``user_vectors``' own
-functions, run on the driver over the ``n x d`` matrix the site needs there.
+The weighted means of the sentence vectors and their ``d x d`` Gram matrix
+(whose eigenvectors are SIF's and uSIF's principal components) are computed
+on Spark; the driver receives the Gram matrix and the ``n x d`` vectors the
+site shows, and removes the components with ``sentence_vectors``' own
+functions.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from embedder.model.sequences import GENSIM_MAX_SENTENCE
 from embedder.model.sentence_vectors import (
     SIF_COMPONENTS,
     USIF_COMPONENTS,
-    principal_components,
+    gram_components,
     remove_components,
     word_weights,
 )
@@ -49,7 +51,7 @@ def train_word2vec(corpus: SparkCorpus, params: Word2VecParams, *, partitions: i
     vectors = np.empty((len(codes), params.vector_size), dtype=np.float32)
     vectors[rows] = np.asarray(table.column("vector").combine_chunks().flatten().to_numpy(),
                                dtype=np.float32).reshape(len(codes), params.vector_size)
-    return WordVectors(ids=corpus.sequences.token_ids, vectors=vectors, output_vectors=None,
+    return WordVectors(ids=corpus.counts.token_ids, vectors=vectors, output_vectors=None,
                        settings=spark_settings(params, partitions))
 
 
@@ -67,21 +69,22 @@ def _spark_params(params: Word2VecParams, partitions: int) -> dict:
 
 def spark_sentence_vectors(corpus: SparkCorpus, words: WordVectors, method: str = "sif", *,
                            alpha: float = 1e-3) -> SentenceVectors:
-    """SIF, uSIF or mean vectors for every sentence, as ``user_vectors.sentence_vectors`` defines them.
+    """SIF, uSIF or mean vectors for every sentence, as ``sentence_vectors.sentence_vectors`` defines them.
 
-    The weighted means ``(1/|s|) sum weight(w) v_w`` are computed on Spark;
-    the weights and the component removal are ``user_vectors``' functions.
+    The weighted means ``(1/|s|) sum weight(w) v_w`` and their Gram matrix are
+    computed on Spark; the weights, the components and their removal are
+    ``sentence_vectors``' functions.
     """
     import pyarrow as pa
+    from pyspark import StorageLevel
     from pyspark.ml.functions import array_to_vector, vector_to_array
     from pyspark.ml.stat import Summarizer
     from pyspark.sql import functions as F
 
-    sequences = corpus.sequences
-    if len(words.ids) != len(sequences.token_ids) or not np.array_equal(words.ids, sequences.token_ids):
+    counts = corpus.counts
+    if len(words.ids) != len(counts.token_ids) or not np.array_equal(words.ids, counts.token_ids):
         raise ValueError("word vectors do not follow the sentences' vocabulary")
-    weights = word_weights(sequences.token_counts(), method, alpha=alpha,
-                           mean_length=float(sequences.lengths().mean()))
+    weights = word_weights(counts.token_counts(), method, alpha=alpha, mean_length=float(counts.lengths().mean()))
     weighted = weights.astype(np.float64)[:, None] * words.vectors.astype(np.float64)
     d = weighted.shape[1]
     rows = pa.FixedSizeListArray.from_arrays(pa.array(weighted.ravel()), d).cast(pa.list_(pa.float64()))
@@ -93,15 +96,32 @@ def spark_sentence_vectors(corpus: SparkCorpus, words: WordVectors, method: str 
                  .join(broadcast(word_table), "word")
                  .groupBy("sentence").agg(Summarizer.mean(F.col("wv")).alias("mean"))
                  .select("sentence", vector_to_array("mean", "float32").alias("mean"))
-                 .orderBy("sentence").toArrow())
-    if not np.array_equal(column(means, "sentence", np.int64), corpus.groups):
+                 .persist(StorageLevel.MEMORY_AND_DISK))
+        try:
+            gram = _gram(means, d) if method in ("sif", "usif") else None
+            collected = means.orderBy("sentence").toArrow()
+        finally:
+            means.unpersist()
+    if not np.array_equal(column(collected, "sentence", np.int64), corpus.groups):
         raise RuntimeError("Spark's sentence vectors do not cover the corpus")  # a bug, not bad input
-    matrix = np.asarray(means.column("mean").combine_chunks().flatten().to_numpy(),
+    matrix = np.asarray(collected.column("mean").combine_chunks().flatten().to_numpy(),
                         dtype=np.float32).reshape(len(corpus.groups), d)
     if method == "sif":
-        _, components = principal_components(matrix, SIF_COMPONENTS)
+        _, components = gram_components(gram, SIF_COMPONENTS)
         matrix = remove_components(matrix, components)
     elif method == "usif":
-        singular, components = principal_components(matrix, min(USIF_COMPONENTS, d))
+        singular, components = gram_components(gram, min(USIF_COMPONENTS, d))
         matrix = remove_components(matrix, components, singular**2 / max(float((singular**2).sum()), _FLOAT32_EPS))
-    return SentenceVectors(ids=sequences.sentence_ids, vectors=matrix, method=method)
+    return SentenceVectors(ids=counts.sentence_ids, vectors=matrix, method=method)
+
+
+def _gram(means, d: int) -> np.ndarray:
+    """``M.T @ M`` (float64) of the sentence means, summed on Spark: one ``d x d`` outer product per row."""
+    from pyspark.ml.functions import array_to_vector
+    from pyspark.ml.stat import Summarizer
+    from pyspark.sql import functions as F
+
+    outer = F.expr(f"transform(sequence(0, {d * d - 1}), k -> "
+                   f"cast(mean[int(k div {d})] as double) * cast(mean[int(k % {d})] as double))")
+    total = means.select(array_to_vector(outer).alias("outer")).agg(Summarizer.sum(F.col("outer")).alias("sum")).first()
+    return np.asarray(total["sum"].toArray(), dtype=np.float64).reshape(d, d)

@@ -1011,7 +1011,10 @@
     s.similar[i].forEach(function (j, n) { similar.appendChild(movieLink(j, s.scores[i][n].toFixed(2))); });
     body.appendChild(similar);
     body.appendChild(el("h3", { text: "People who rated this also rated" }));
-    if (M.corated_history) {
+    if (M.corated_window) {
+      body.appendChild(el("p", { className: "hint", text: "Counting the people who rated both within " + number(M.corated_window) +
+        " ratings of each other" + (M.history_ordered === false ? " (in a random order: the log has no order)." : ".") }));
+    } else if (M.corated_history) {
       body.appendChild(el("p", { className: "hint", text: "Counting each person's " + (M.history_ordered === false ? "" : "latest ") + number(M.corated_history) +
         " ratings" + (M.history_ordered === false ? " (a random part of them: the log has no order)." : ".") }));
     }
@@ -1026,8 +1029,9 @@
     var body = $("panel-body"), users = state.users;
     body.textContent = "";
     body.appendChild(el("h2", { id: "panel-title", tabindex: "-1", text: "User " + users.ids[row] }));
-    var rated = s.rated[i].length;
-    body.appendChild(el("p", { className: "meta", text: number(rated) + " rated movies, outlined on the movie map" }));
+    var rated = s.rated[i].length, total = users.count ? Math.max(users.count[row], rated) : rated;
+    body.appendChild(el("p", { className: "meta", text: number(total) + " rated movies" + (total > rated ? "; the " +
+      (M.history_ordered === false ? "" : "latest ") + number(rated) + " kept for the explorer are" : ",") + " outlined on the movie map" }));
     if (users.rare && users.rare[row]) {
       body.appendChild(el("p", { className: "rare-note", text: "Rated fewer than " + MIN_SUPPORT + " movies: too few for a " +
         "reliable taste vector, so this user is kept out of other users' lists and placed beside the users nearest to them." }));

@@ -1,7 +1,7 @@
 """``--engine spark``: Spark in local[2] gives what the local engine gives.
 
-Reading, grouping and the user vectors must match the local engine exactly
-(or to float32 rounding); Spark's Word2Vec is a different trainer (hierarchical
+Grouping, the log's figures and the user vectors must match the local engine
+exactly (or to float32 rounding; reading is ``test_read.py``'s); Spark's Word2Vec is a different trainer (hierarchical
 softmax), so it is held to the planted clusters of the demo instead, and to
 overlapping with gensim's neighbours.  One SparkSession serves the module.
 """
@@ -23,8 +23,9 @@ from embedder.model.word2vec import Word2VecParams, train_word_vectors
 from embedder.model.neighbours import nearest
 from embedder.ratings.readers import read_dataset
 from embedder.model.sequences import SequenceParams, make_sequences
-from embedder.spark import (SparkParams, group_sentences, log_frame, missing_spark, read_ratings, spark_sentence_vectors,
+from embedder.spark import (SparkParams, group_sentences, log_frame, missing_spark, spark_sentence_vectors,
                             spark_session, train_word2vec)
+from embedder.spark.sentences import collect_sequences
 from embedder.model.sentence_vectors import sentence_vectors
 from embedder.values import WordVectors
 
@@ -80,56 +81,6 @@ def assert_same_sequences(spark_seq, local_seq):
     assert spark_seq.tokens.dtype == local_seq.tokens.dtype == np.int32
 
 
-# --- read ---------------------------------------------------------------------------------------
-
-
-def test_reads_a_movielens_folder_as_the_local_reader_does(spark, planted, tmp_path):
-    dataset, _, _ = planted
-    inter = dataset.interactions
-    extra = [
-        "",  # a blank line: skipped silently by both readers
-        "7,oops",  # malformed: counted, first at this line
-        f"{inter.user_ids[inter.user[0]]},{inter.item_ids[inter.item[0]]},1.0,1999999999",  # the first rating, again
-        "9001,1,4.5,2001-09-09T01:46:40Z",  # an ISO timestamp and a new user
-        "9002,1,five,1000",  # a rating that is not a number
-    ]
-    folder = write_movielens(tmp_path / "ml-test", dataset, extra)
-    got, want = read_ratings(spark, folder).dataset, read_dataset(folder)
-    for name in ("user_ids", "item_ids", "user", "item", "rating", "timestamp"):
-        a, b = getattr(got.interactions, name), getattr(want.interactions, name)
-        assert a.dtype == b.dtype and np.array_equal(a, b), name
-    assert got.notes == want.notes and len(got.notes) == 2
-    assert "skipped 2 malformed rows (first at line" in got.notes[0]
-    assert "dropped 1 duplicate rating" in got.notes[1]
-    assert (got.name, got.source) == (want.name, want.source) == ("ml-test", str(folder / "ratings.csv"))
-    assert np.array_equal(got.movies.titles, want.movies.titles) and got.movies.genres == want.movies.genres
-    assert np.array_equal(got.movies.years, want.movies.years)
-
-
-def test_strict_names_the_malformed_line(spark, planted, tmp_path):
-    dataset, _, _ = planted
-    folder = write_movielens(tmp_path / "ml-bad", dataset, ["1,2,3"])
-    line = len(dataset.interactions) + 2
-    with pytest.raises(DataError) as error:
-        read_ratings(spark, folder, strict=True)
-    assert str(error.value).startswith(f"{folder / 'ratings.csv'}:{line}: expected 4 columns, found 3")
-    with pytest.raises(DataError) as local:
-        read_dataset(folder, strict=True)
-    assert str(error.value) == str(local.value)
-
-
-def test_refuses_other_layouts_in_one_line(spark, tmp_path):
-    (tmp_path / "ml-100k").mkdir()
-    (tmp_path / "ml-100k" / "u.data").write_text("1\t2\t3\t4\n")
-    (tmp_path / "other.csv").write_text("user,item\n1,2\n")
-    (tmp_path / "headless").mkdir()
-    (tmp_path / "headless" / "ratings.csv").write_text("1,2,3.0,4\n")
-    for path in (tmp_path / "ml-100k", tmp_path / "other.csv", tmp_path / "headless"):
-        with pytest.raises(ConfigError, match="reads MovieLens ratings.csv layouts.*use --engine local") as error:
-            read_ratings(spark, path)
-        assert "\n" not in str(error.value)
-
-
 # --- sentences ----------------------------------------------------------------------------------
 
 
@@ -145,8 +96,12 @@ def test_grouping_equals_make_sequences(spark, planted, params):
     dataset, _, _ = planted
     corpus = group_sentences(log_frame(spark, dataset), params)
     local, report = make_sequences(dataset.interactions, params)
-    assert_same_sequences(corpus.sequences, local)
+    assert_same_sequences(collect_sequences(corpus), local)
     assert corpus.report == report
+    for name in ("sentence_ids", "token_ids"):  # what the driver gets: the counts only
+        assert np.array_equal(getattr(corpus.counts, name), getattr(local, name)), name
+    assert np.array_equal(corpus.counts.lengths(), local.lengths())
+    assert np.array_equal(corpus.counts.token_counts(), local.token_counts())
     if params != SequenceParams():
         assert len(local.tokens) < len(dataset.interactions)  # the filters did remove something
 
@@ -157,9 +112,9 @@ def test_timestamp_ties_keep_the_file_order(spark, tmp_path):
     rows = ["u1,m10,4.0,5", "u2,m12,3.0,1", "u1,m11,4.0,3", "u1,m12,2.0,5", "u1,m13,4.0,3", "u2,m10,4.0,1",
             "u3,m10,4.0,7"]
     (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
-    log = read_ratings(spark, folder)
+    log = log_frame(spark, read_dataset(folder))
     corpus = group_sentences(log, SequenceParams())
-    seq = corpus.sequences
+    seq = collect_sequences(corpus)
     first = seq.token_ids[seq.tokens[seq.indptr[0]:seq.indptr[1]]]
     assert seq.sentence_ids.tolist() == ["u1", "u2"] and first.tolist() == ["m11", "m13", "m10", "m12"]
     assert seq.token_ids[seq.tokens[seq.indptr[1]:]].tolist() == ["m12", "m10"]
@@ -170,9 +125,9 @@ def test_timestamp_ties_keep_the_file_order(spark, tmp_path):
 def test_an_unordered_log_gets_a_seeded_random_order_and_file_order_is_kept_when_asked(spark, planted):
     dataset, _, _ = planted
     log = log_frame(spark, dataset)
-    by_file = group_sentences(log, SequenceParams(), "file").sequences
-    shuffled = group_sentences(log, SequenceParams(), "none", seed=3).sequences
-    again = group_sentences(log, SequenceParams(), "none", seed=3).sequences
+    by_file = collect_sequences(group_sentences(log, SequenceParams(), "file"))
+    shuffled = collect_sequences(group_sentences(log, SequenceParams(), "none", seed=3))
+    again = collect_sequences(group_sentences(log, SequenceParams(), "none", seed=3))
     assert np.array_equal(shuffled.tokens, again.tokens)  # seeded
     assert not np.array_equal(shuffled.tokens, by_file.tokens)
     words = lambda seq, s: sorted(seq.token_ids[seq.tokens[seq.indptr[s]:seq.indptr[s + 1]]].tolist())
@@ -190,13 +145,53 @@ def test_sentence_vectors_equal_the_local_ones(spark, planted, method):
     dataset, _, _ = planted
     corpus = group_sentences(log_frame(spark, dataset), SequenceParams(min_rating=2.0))
     rng = np.random.default_rng(1)
-    tokens = corpus.sequences.token_ids
+    tokens = corpus.counts.token_ids
     words = WordVectors(ids=tokens, vectors=rng.normal(0.3, 1.0, (len(tokens), 12)).astype(np.float32))
     got = spark_sentence_vectors(corpus, words, method, alpha=2e-3)
-    want = sentence_vectors(corpus.sequences, words, method, alpha=2e-3)
+    want = sentence_vectors(collect_sequences(corpus), words, method, alpha=2e-3)
     assert np.array_equal(got.ids, want.ids) and got.method == want.method == method
-    assert got.vectors.dtype == np.float32 and got.vectors.shape == want.vectors.shape == (len(corpus.sequences), 12)
+    assert got.vectors.dtype == np.float32 and got.vectors.shape == want.vectors.shape == (len(corpus.groups), 12)
     assert np.allclose(got.vectors, want.vectors, rtol=1e-4, atol=1e-5 * np.abs(want.vectors).max())
+
+
+# --- the log's figures -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["time", "none"])
+def test_the_whole_logs_figures_equal_the_local_ones(spark, planted, kind):
+    from embedder.ratings.catalogue import log_user_stats, movie_stats, time_range, user_genre_table
+    from embedder.ratings.order import LogOrder, arrange, timed_share
+    from embedder.site.explorer_lists import latest_ratings
+    from embedder.site.projector import primary_genres
+    from embedder.spark.figures import cluster_dataset, timed_share as spark_timed_share
+
+    dataset, _, _ = planted
+    log = log_frame(spark, dataset)
+    assert spark_timed_share(log) == timed_share(dataset.interactions)
+    order = LogOrder(kind, "test", 5 if kind == "none" else None)
+    local = arrange(dataset, order)
+    got = cluster_dataset(log, order, history=40)
+    assert got.order == order and got.stats.history == 40 and got.stats.ratings == len(dataset.interactions)
+    for figure in (movie_stats, log_user_stats):
+        (counts, mean), (want_counts, want_mean) = figure(got), figure(local)
+        assert np.array_equal(counts, want_counts) and np.allclose(mean, want_mean, rtol=1e-12)
+    primary = primary_genres(dataset.movies)
+    names, table = user_genre_table(got, primary)
+    assert np.array_equal(names, user_genre_table(local, primary)[0])
+    assert np.array_equal(table, user_genre_table(local, primary)[1])
+    assert time_range(got) == time_range(local) and (time_range(got) is None) == (kind == "none")
+    # Only each user's latest 40 ratings come to the driver (a random 40 when the log has no order).
+    latest = got.interactions
+    assert np.bincount(latest.user).max() == 40 < np.bincount(dataset.interactions.user).max()
+    if kind == "time":
+        want, capped = latest_ratings(dataset.interactions, 40)
+        assert capped
+        for name in ("user", "item", "rating", "timestamp"):
+            assert np.array_equal(getattr(latest, name), getattr(want, name)), name
+    else:
+        assert latest.timestamp is None
+        pairs = set(zip(latest.user.tolist(), latest.item.tolist()))
+        assert pairs <= set(zip(dataset.interactions.user.tolist(), dataset.interactions.item.tolist()))
 
 
 # --- word2vec -----------------------------------------------------------------------------------
@@ -212,7 +207,7 @@ def test_word2vec_finds_the_planted_clusters_like_gensim(spark, planted):
     dataset, cluster, _ = planted
     corpus = group_sentences(log_frame(spark, dataset), SequenceParams())
     got = train_word2vec(corpus, SMALL_W2V)
-    local = train_word_vectors(corpus.sequences, SMALL_W2V)
+    local = train_word_vectors(collect_sequences(corpus), SMALL_W2V)
     assert np.array_equal(got.ids, local.ids) and got.vectors.shape == local.vectors.shape == (len(local.ids), 16)
     assert got.vectors.dtype == np.float32 and np.isfinite(got.vectors).all()
     assert got.output_vectors is None and got.settings["engine"] == "spark" and got.settings["hs"] == 1
@@ -272,14 +267,13 @@ def test_cli_known_dataset_comes_from_the_cache(spark, planted, tmp_path, capsys
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["--ratings", "{ml100k}"], "u.data: the spark engine reads MovieLens ratings.csv layouts"),
     (["--ratings", "{bad}", "--strict"], "ratings.csv:3: expected 4 columns, found 2"),
-    (["--dataset", "ml-1m"], "--dataset ml-1m: the spark engine reads MovieLens ratings.csv layouts"),
     (["--ratings", "{bad}", "--spark-conf", "spark.driver.memory"], "--spark-conf 'spark.driver.memory' is not KEY=VALUE"),
-    (["--ratings", "{bad}", "--sep", ";"], "describe other formats"),
     (["--ratings", "{bad}", "--negative", "10"], "hierarchical softmax"),
     (["--ratings", "{bad}", "--order", "shuffle"], "--order shuffle"),
-], ids=["u.data", "malformed-strict", "ml-1m", "conf", "sep", "negative", "shuffle"])
+    (["--ratings", "{bad}", "--evaluate"], "build.py evaluate --engine spark"),
+    (["--ratings", "{bad}", "--rec-scoring", "ease"], "co-occurrence model trained on the cluster"),
+], ids=["malformed-strict", "conf", "negative", "shuffle", "evaluate", "rec-scoring"])
 def test_cli_refuses_bad_input_in_one_line(spark, tmp_path, capsys, argv, expected):
     from build import main
 
