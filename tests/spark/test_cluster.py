@@ -112,7 +112,7 @@ def test_the_explorer_lists_come_from_the_cluster(built):
     assert "co-occurrence" in got["users"]["scoring"]
     assert got["users"]["count"] == want["users"]["count"]
     text = (spark_site / "explorer" / "users-ids.js").read_text(encoding="utf-8")
-    counts = np.array(json.loads(re.search(r'"count": (\[[^\]]*\])', text).group(1)))
-    local = np.array(json.loads(re.search(r'"count": (\[[^\]]*\])',
+    counts = np.array(json.loads(re.search(r'"count":\s*(\[[^\]]*\])', text).group(1)))
+    local = np.array(json.loads(re.search(r'"count":\s*(\[[^\]]*\])',
                                           (local_site / "explorer" / "users-ids.js").read_text(encoding="utf-8")).group(1)))
     assert counts.sum() == local.sum() and counts.max() > 20  # the whole log's counts, past the 20 kept per user
