@@ -28,23 +28,14 @@ def movie_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     """Rating count and mean rating per catalogue row (``movies.ids`` equals ``interactions.item_ids``)."""
     if dataset.stats is not None:
         return _count_mean(dataset.stats.movie_counts, dataset.stats.movie_sums)
-    inter = dataset.interactions
-    counts = np.bincount(inter.item, minlength=len(dataset.movies))
-    if inter.rating is None:
-        return counts, None
-    sums = np.bincount(inter.item, weights=inter.rating, minlength=len(dataset.movies))
-    return counts, sums / np.maximum(counts, 1)
+    return _tally(dataset.interactions.item, dataset.interactions.rating, len(dataset.movies))
 
 
 def log_user_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     """Rating count and mean rating per log user (``interactions.user_ids``)."""
     if dataset.stats is not None:
         return _count_mean(dataset.stats.user_counts, dataset.stats.user_sums)
-    inter = dataset.interactions
-    counts = np.bincount(inter.user, minlength=len(inter.user_ids))
-    if inter.rating is None:
-        return counts, None
-    return counts, np.bincount(inter.user, weights=inter.rating, minlength=len(inter.user_ids)) / np.maximum(counts, 1)
+    return _tally(dataset.interactions.user, dataset.interactions.rating, len(dataset.interactions.user_ids))
 
 
 def user_genre_table(dataset: Dataset, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +61,14 @@ def time_range(dataset: Dataset) -> tuple[int, int] | None:
         return None if first is None or last is None else (int(first), int(last))
     ts = dataset.interactions.timestamp
     return None if ts is None or len(ts) == 0 else (int(ts.min()), int(ts.max()))
+
+
+def _tally(codes: np.ndarray, ratings: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Ratings per code and their mean (None without ratings)."""
+    counts = np.bincount(codes, minlength=n)
+    if ratings is None:
+        return counts, None
+    return counts, np.bincount(codes, weights=ratings, minlength=n) / np.maximum(counts, 1)
 
 
 def _count_mean(counts: np.ndarray, sums: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -14,7 +14,7 @@ import pytest
 from embedder.errors import ConfigError, DataError
 from embedder.ratings.readers import ReadSpec, read_dataset
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # beside the repository
 
 
 def write(folder: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:

@@ -8,22 +8,16 @@ user's latest ratings reach the driver.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
 
 from embedder.ratings.demo import make_demo
+from tests.spark.support import NEEDS_SPARK
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                       reason="needs pyspark and Java 17+ (pip install -r requirements-spark.txt)"),
-]
+pytestmark = [*NEEDS_SPARK, pytest.mark.slow]
 
 CLUSTER = "local-cluster[2,1,1024]"
 GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",

@@ -9,7 +9,6 @@ overlapping with gensim's neighbours.  One SparkSession serves the module.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 from dataclasses import replace
@@ -17,8 +16,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.spark.support import NEEDS_SPARK, fast_spark
 from embedder.ratings.demo import make_demo_with_truth
-from embedder.errors import ConfigError, DataError
 from embedder.model.word2vec import Word2VecParams, train_word_vectors
 from embedder.model.neighbours import nearest
 from embedder.ratings.readers import read_dataset
@@ -29,19 +28,9 @@ from embedder.spark.sentences import collect_sequences
 from embedder.model.sentence_vectors import sentence_vectors
 from embedder.values import WordVectors
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                       reason="needs pyspark and Java 17+ (pip install -r requirements-spark.txt)"),
-]
+pytestmark = NEEDS_SPARK
 
-#: Settings that start a small local Spark fast: interpreted plans, no adaptive re-planning, the JIT's quick tier.
-FAST_SPARK = (
-    ("spark.sql.shuffle.partitions", "2"),
-    ("spark.sql.codegen.wholeStage", "false"),
-    ("spark.sql.adaptive.enabled", "false"),
-    ("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"),
-)
+FAST_SPARK = fast_spark(2)
 SMALL_W2V = Word2VecParams(vector_size=16, window=5, epochs=5, seed=0)
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import importlib.util
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.spark.support import NEEDS_SPARK, fast_spark
 from embedder.cli import build_parser
 from embedder.config import config_from_args
 from embedder.errors import ConfigError, DataError
@@ -26,21 +25,11 @@ from embedder.ratings.sources import load_dataset
 from embedder.spark import SparkParams, collect_interactions, input_problems, log_frame, read_log, spark_session
 from embedder.spark.files import uri_of
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                       reason="needs pyspark and Java 17+ (pip install -r requirements-spark.txt)"),
-]
+pytestmark = NEEDS_SPARK
 
-#: Settings that start a small local Spark fast: interpreted plans, no adaptive re-planning, the JIT's quick tier.
-FAST_SPARK = (
-    ("spark.sql.shuffle.partitions", "1"),
-    ("spark.sql.codegen.wholeStage", "false"),
-    ("spark.sql.adaptive.enabled", "false"),
-    ("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"),
-)
+FAST_SPARK = fast_spark(1)
 CLUSTER = "local-cluster[2,1,1024]"
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # beside the repository
 
 
 @pytest.fixture(scope="module")

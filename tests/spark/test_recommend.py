@@ -10,8 +10,6 @@ One SparkSession (local[2]) serves the module.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -19,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.spark.support import NEEDS_SPARK, fast_spark
 from embedder.model.sequences import SequenceParams
 from embedder.quality import baselines
 from embedder.quality.evaluate import leave_last_out, make_task, measure, rank_users
@@ -26,19 +25,9 @@ from embedder.ratings.demo import make_demo
 from embedder.ratings.order import ordered_dataset
 from embedder.spark.session import SparkParams, spark_session
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                       reason="needs pyspark and Java 17+ (pip install -r requirements-spark.txt)"),
-]
+pytestmark = NEEDS_SPARK
 
-#: Settings that start a small local Spark fast: interpreted plans, no adaptive re-planning, the JIT's quick tier.
-FAST_SPARK = (
-    ("spark.sql.shuffle.partitions", "2"),
-    ("spark.sql.codegen.wholeStage", "false"),
-    ("spark.sql.adaptive.enabled", "false"),
-    ("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"),
-)
+FAST_SPARK = fast_spark(2)
 
 
 @pytest.fixture(scope="module")
