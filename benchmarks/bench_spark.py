@@ -15,8 +15,9 @@ it with ``build.py --engine spark`` in a child process, sampling every
   them as separate processes, as on a cluster; ``local[*]`` would run the
   executors inside the driver's JVM and measure them as the driver).
 
-It prints the peaks, each stage's time (from the build's summary) and the
-ratio of each driver peak to the smallest log's: the driver receives
+It prints the peaks, each stage's time (from the build's summary), the
+driver's peaks during each stage, and the ratio of each driver peak to the
+smallest log's: the driver receives
 O(movies + users x k) values, so its peak should stay within ~20% while the
 log grows 25x.  Spark's Word2Vec dominates the time (it runs on one core per
 ``--spark-word2vec-partitions``); ``--epochs`` (default 1) keeps the 25M run
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
         log = _synthetic(args.work / f"synthetic-{size}", size)
         out = args.work / f"site-{size}"
         started = time.perf_counter()
-        peaks, stdout = _measured([sys.executable, str(ROOT / "build.py"), "--ratings", str(log), "--out", str(out),
+        peaks, stdout, samples = _measured([sys.executable, str(ROOT / "build.py"), "--ratings", str(log), "--out", str(out),
                                    *options])
         seconds = time.perf_counter() - started
         stages = _stages(stdout)
@@ -66,6 +67,8 @@ def main(argv=None) -> int:
         print(f"\n{size:,} ratings: {seconds:.0f} s in all; driver peak: Python {_mb(peaks['python'])}, "
               f"JVM {_mb(peaks['driver jvm'])}, both {_mb(peaks['driver'])}; executors {_mb(peaks['executors'])}")
         print("  " + " · ".join(f"{name} {value:.1f}s" for name, value in stages.items()))
+        print("  peak RSS by stage (Python / driver JVM): " + " · ".join(
+            f"{name} {_mb(python)} / {_mb(jvm)}" for name, (python, jvm) in _stage_peaks(samples, stages).items()))
         print("  " + _counts(stdout))
     _table(rows)
     return 0
@@ -80,10 +83,14 @@ def _synthetic(folder: Path, size: int) -> Path:
     return folder
 
 
-def _measured(command: list[str]) -> tuple[dict[str, int], str]:
-    """Run ``command``, sampling its processes' resident memory; ``(peaks in bytes, stdout)``."""
+def _measured(command: list[str]) -> tuple[dict[str, int], str, list]:
+    """Run ``command``, sampling its processes' resident memory: ``(peaks in bytes, stdout, samples)``.
+
+    ``samples`` are ``(seconds before the process ended, Python RSS, driver JVM RSS)``.
+    """
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peaks = {"python": 0, "driver jvm": 0, "driver": 0, "executors": 0}
+    samples = []
     done = threading.Event()
 
     def sample():
@@ -95,16 +102,34 @@ def _measured(command: list[str]) -> tuple[dict[str, int], str]:
             for name, value in (("python", python), ("driver jvm", driver), ("driver", python + driver),
                                 ("executors", executors)):
                 peaks[name] = max(peaks[name], value)
+            samples.append((time.perf_counter(), python, driver))
             time.sleep(0.2)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     stdout, stderr = child.communicate()
+    ended = time.perf_counter()
     done.set()
     thread.join()
     if child.returncode:
         raise SystemExit(f"the build failed ({child.returncode}):\n{stderr[-3000:]}")
-    return peaks, stdout
+    return peaks, stdout, [(ended - at, python, driver) for at, python, driver in samples]
+
+
+def _stage_peaks(samples: list, stages: dict[str, float]) -> dict[str, tuple[int, int]]:
+    """The peak (Python, driver JVM) RSS during each stage, the stages laid back from the process's end.
+
+    The summary's stage times run in order and end when the build writes its
+    summary; what comes before the first stage is ``start`` (imports, settings).
+    """
+    bounds, end = {}, 0.0
+    for name, seconds in reversed(list(stages.items())):
+        bounds[name] = (end, end + seconds)
+        end += seconds
+    bounds = {"start": (end, float("inf")), **dict(reversed(list(bounds.items())))}
+    return {name: (max((p for ago, p, _ in samples if low <= ago < high), default=0),
+                   max((j for ago, _, j in samples if low <= ago < high), default=0))
+            for name, (low, high) in bounds.items()}
 
 
 def _descendants(pid: int) -> list[int]:
