@@ -38,6 +38,13 @@ def log_user_stats(dataset: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     return _tally(dataset.interactions.user, dataset.interactions.rating, len(dataset.interactions.user_ids))
 
 
+def rating_counts_of(dataset: Dataset, user_ids: np.ndarray) -> np.ndarray:
+    """How many ratings each of ``user_ids`` gave in the whole log (0 for a user absent from it)."""
+    counts, _ = log_user_stats(dataset)
+    rows = user_rows(dataset, user_ids)
+    return np.where(rows >= 0, counts[np.maximum(rows, 0)], 0)
+
+
 def user_genre_table(dataset: Dataset, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(names, table)``: each log user's rating count per primary genre (``primary``: one per catalogue row)."""
     names, genre_of_movie = np.unique(np.asarray(primary).astype(str), return_inverse=True)

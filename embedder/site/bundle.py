@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from embedder.model.support import Support
-from embedder.ratings.catalogue import catalogue_rows, log_user_stats, movie_stats, user_genre_table, user_rows
+from embedder.ratings.catalogue import (catalogue_rows, log_user_stats, movie_stats, rating_counts_of, user_genre_table,
+                                        user_rows)
 from embedder.values import Dataset, Neighbours, Side
 
 #: The folder of the site that holds the Embedding Projector bundle.
@@ -69,11 +70,9 @@ def projector_rows(max_points: int | None, dataset: Dataset, movies: Side, users
     neighbourhoods from the tensor, and their noisy vectors would land in them.
     """
     movie_counts, _ = movie_stats(dataset)
-    user_counts, _ = log_user_stats(dataset)
-    log_rows = user_rows(dataset, users.ids)
     picked, why = [], {}
     for side, counts in (("movies", movie_counts[catalogue_rows(dataset, movies.ids)]),
-                         ("users", np.where(log_rows >= 0, user_counts[log_rows], 0))):
+                         ("users", rating_counts_of(dataset, users.ids))):
         allowed = np.ones(len(counts), dtype=bool) if trusted is None else trusted.mask(side)
         rule = "" if allowed.all() else f" rated at least {trusted.min_ratings} times"
         if max_points is None or allowed.sum() <= max_points:

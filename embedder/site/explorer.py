@@ -118,7 +118,7 @@ def site_explorer(site, dataset, movies, users, neighbours: Neighbours, layouts:
     build's, whose log holds each user's latest ratings only).
     """
     from embedder import __version__
-    from embedder.ratings.catalogue import catalogue_rows, log_user_stats, movie_stats, user_rows
+    from embedder.ratings.catalogue import catalogue_rows, movie_stats, rating_counts_of
 
     catalogue = dataset.movies
     rows = catalogue_rows(dataset, movies.ids)
@@ -154,7 +154,7 @@ def site_explorer(site, dataset, movies, users, neighbours: Neighbours, layouts:
         rated=rated,
         ordered=getattr(dataset.order, "ordered", True),
         co_rated=co_rated,
-        rated_total=None if dataset.stats is None else _on_map(log_user_stats(dataset)[0], user_rows(dataset, users.ids)),
+        rated_total=None if dataset.stats is None else rating_counts_of(dataset, users.ids),
     )
     return explorer_files(data, site.template_dir, movie_pages=site.movie_pages)
 
@@ -268,11 +268,6 @@ def explorer_files(data: ExplorerInput, template_dir: Path, *, movie_pages: bool
     if movie_pages:
         files.update(render_movie_pages(data, env, titles, corated, corated_n, pages, dataset, build, explorer_page=PAGE))
     return files
-
-
-def _on_map(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``counts`` (per log user) for the users on the map (``rows``: their log rows, -1 for none)."""
-    return np.where(rows >= 0, np.asarray(counts)[np.maximum(rows, 0)], 0)
 
 
 # --- regions ---------------------------------------------------------------------------------------

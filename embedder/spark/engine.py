@@ -100,13 +100,22 @@ def _lists(corpus: SparkCorpus, words: WordVectors, sentences: SentenceVectors, 
            rated=None) -> tuple[Recommender, CoRated]:
     """The explorer's recommendations and co-rated lists, trained and counted on the cluster (``rated``: the
     ``(sentence, b)`` codes never to recommend, when the sentences do not hold them all)."""
+    from pyspark import StorageLevel
+
     from embedder.site.explorer_lists import CORATED_K, RECOMMENDATIONS_K
     from embedder.spark.pairs import co_occurrence, top_pairs
-    from embedder.spark.recommend import spark_recommendations
+    from embedder.spark.recommend import PairParams, spark_recommendations
 
     trusted = support(corpus.counts, words.ids, sentences.ids, min_ratings=min_support)
-    picks = spark_recommendations(corpus, ordered=ordered, k=RECOMMENDATIONS_K, supported=trusted.movies, rated=rated)
+    params = PairParams.for_log(ordered)
+    pairs = co_occurrence(corpus, CORATED_WINDOW).persist(StorageLevel.MEMORY_AND_DISK)  # counted once, used twice
+    try:
+        picks = spark_recommendations(corpus, ordered=ordered, k=RECOMMENDATIONS_K, supported=trusted.movies,
+                                      params=params, rated=rated,
+                                      pairs=pairs if params.window == CORATED_WINDOW else None)
+        indices, counts = top_pairs(pairs, corpus.words, CORATED_K)
+    finally:
+        pairs.unpersist()
     recommender = Recommender(lambda rated: (picks.items, picks.scores, picks.because), picks.describe, WHY,
                               picks.settings)
-    indices, counts = top_pairs(co_occurrence(corpus, CORATED_WINDOW), corpus.words, CORATED_K)
     return recommender, CoRated(indices, counts, CORATED_WINDOW)

@@ -15,6 +15,7 @@ import numpy as np
 from embedder.ratings.order import LogOrder
 from embedder.values import Dataset, Interactions, LogStats
 from embedder.spark.read import SparkLog
+from embedder.spark.sentences import order_key
 from embedder.spark.session import broadcast, column, quiet_pandas
 
 #: How many of each user's latest ratings a Spark build brings to the driver (the explorer's rated lists).
@@ -75,7 +76,7 @@ def latest_history(log: SparkLog, order: LogOrder, history: int = HISTORY) -> In
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    key = _order_key(order)
+    key = order_key(order.kind, order.seed or 0)
     latest = Window.partitionBy("user").orderBy(key.desc(), F.col("row").desc())
     with quiet_pandas():
         kept = (log.frame.withColumn("key", key).withColumn("age", F.row_number().over(latest))
@@ -95,17 +96,6 @@ def cluster_dataset(log: SparkLog, order: LogOrder, history: int = HISTORY) -> D
     stats = log_stats(log, order, primary_genres(log.movies), history)
     return Dataset(name=log.name, source=log.source, interactions=latest_history(log, order, history),
                    movies=log.movies, users=log.users, notes=log.notes, order=order, stats=stats)
-
-
-def _order_key(order: LogOrder):
-    """The column that orders a user's ratings: the timestamp, nothing (file order), or a seeded hash of the row."""
-    from pyspark.sql import functions as F
-
-    if order.kind == "time":
-        return F.col("timestamp")
-    if order.kind == "none":
-        return F.xxhash64(F.col("row"), F.lit(int(order.seed or 0)))
-    return F.lit(0).cast("long")
 
 
 def _dense(table, key: str, n: int, has_rating: bool) -> tuple[np.ndarray, np.ndarray | None]:

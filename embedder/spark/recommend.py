@@ -99,7 +99,7 @@ class SparkRecommendations:
 
 
 def spark_recommendations(corpus, *, ordered: bool, k: int = 10, supported: np.ndarray | None = None,
-                          params: PairParams | None = None, rated=None) -> SparkRecommendations:
+                          params: PairParams | None = None, rated=None, pairs=None) -> SparkRecommendations:
     """Train the co-occurrence recommender on Spark and return every user's top ``k``.
 
     Parameters
@@ -121,6 +121,9 @@ def spark_recommendations(corpus, *, ordered: bool, k: int = 10, supported: np.n
         Optional frame of ``(sentence, b)`` codes never to pick: each user's
         ratings the sentence filters left out (``--min-rating``) too.  By
         default the sentences' own words.
+    pairs
+        ``co_occurrence(corpus, params.window)`` when the caller has counted
+        it already (the build's co-rated lists use the same pairs).
 
     Returns
     -------
@@ -133,7 +136,7 @@ def spark_recommendations(corpus, *, ordered: bool, k: int = 10, supported: np.n
         raise ValueError(f"k must be at least 1, got {k}")
     with quiet_pandas():
         allowed = None if supported is None else _allowed(corpus.frame.sparkSession, corpus.words, supported)
-        table = _ranked(corpus, allowed, params, k, rated).toArrow()
+        table = _ranked(corpus, allowed, params, k, rated, pairs).toArrow()
     return _arrays(table, corpus, k, params)
 
 
@@ -162,7 +165,7 @@ def _history(corpus, params: PairParams):
     return rows.select("sentence", F.col("a").cast("long").alias("a"), weight.alias("weight"))
 
 
-def _ranked(corpus, allowed, params: PairParams, k: int, excluded=None):
+def _ranked(corpus, allowed, params: PairParams, k: int, excluded=None, pairs=None):
     """``(sentence, b, score, because, rank)``: each user's ``k`` picks.
 
     One aggregation per (user, movie) gathers the score terms, the user's
@@ -174,7 +177,8 @@ def _ranked(corpus, allowed, params: PairParams, k: int, excluded=None):
     from pyspark.sql import functions as F
 
     counts = word_counts(corpus)
-    sims = similarities(co_occurrence(corpus, params.window), counts, params.alpha, params.beta)
+    pairs = co_occurrence(corpus, params.window) if pairs is None else pairs
+    sims = similarities(pairs, counts, params.alpha, params.beta)
     popular = counts.select(F.col("word").alias("b"), F.col("count").alias("popularity"))
     if allowed is not None:
         sims = sims.join(broadcast(allowed), "b", "left_semi")

@@ -62,8 +62,7 @@ def group_sentences(log: SparkLog, params: SequenceParams, order: str = "time", 
             rare = counts.filter(F.col("count") < params.min_count).agg(F.sum("count")).first()[0] or 0
             frequent = counts.filter(F.col("count") >= params.min_count).select(word)
             frame = frame.join(broadcast(frequent), word, "left_semi")
-        key = {"time": F.col("timestamp"), "file": F.lit(0).cast("long"),
-               "none": F.xxhash64(F.col("row"), F.lit(int(seed)))}[order]
+        key = order_key(order, seed)
         ordered = F.sort_array(F.collect_list(F.struct(key.alias("key"), "row", word)))
         grouped = frame.groupBy(F.col(group).alias("sentence")).agg(
             F.transform(ordered, lambda x: x[word]).alias("words"))
@@ -86,6 +85,17 @@ def group_sentences(log: SparkLog, params: SequenceParams, order: str = "time", 
     report = SequenceReport(dropped_low_ratings=int(low), dropped_rare_words=int(rare),
                             dropped_short_sentences=int(short))
     return SparkCorpus(counts, report, kept, groups, words)
+
+
+def order_key(kind: str, seed: int = 0):
+    """The column that orders a user's ratings (file row breaking ties): the timestamp, nothing, or a seeded hash."""
+    from pyspark.sql import functions as F
+
+    if kind == "time":
+        return F.col("timestamp")
+    if kind == "none":
+        return F.xxhash64(F.col("row"), F.lit(int(seed)))
+    return F.lit(0).cast("long")
 
 
 def collect_sequences(corpus: SparkCorpus) -> Sequences:
